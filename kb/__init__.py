@@ -1,0 +1,3 @@
+"""kb: an offline research knowledge base with cited answers and statistics."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,439 @@
+"""kb's library API: what the CLI and the tests call.
+
+    kb = KnowledgeBase(Path("index"))
+    report = kb.ingest(["corpus"])
+    answer = kb.ask("what blocks collaboration", k=5)
+
+Heavy work (models, faiss, trafilatura) is imported inside the methods that
+need it, so opening a knowledge base and answering from it stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
+from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, Passage, content_id
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "kb.sqlite"
+LOCK_FILE = "write.lock"
+BATCH_DOCS = 32  # documents embedded and committed together
+
+
+class Progress:
+    """Progress reporting hook; the CLI passes one that draws a bar on stderr."""
+
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+PIPELINE_MODULES = (
+    "ingest/clean.py",
+    "ingest/textclean.py",
+    "ingest/segment.py",
+    "extract/stats.py",
+    "extract/claims.py",
+)
+
+
+def pipeline_version() -> str:
+    """A hash of the code that turns a file into records: any change to it re-processes
+    documents on the next ingest (vectors are cached by text, so only changed text is re-embedded)."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for name in PIPELINE_MODULES:
+        h.update((root / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def embed_text(passage: Passage) -> str:
+    """What the model sees for a passage: its heading or lead-in, then its text."""
+    return f"{passage.context}\n{passage.text}" if passage.context else passage.text
+
+
+def citekey(meta: Metadata, doc_id: str) -> str:
+    """A BibTeX-style key from author surname (or publisher), year and first title word."""
+
+    def ascii_word(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    who = ""
+    if meta.author:
+        who = ascii_word(meta.author.split(",")[0].split(" and ")[0].split()[-1])
+    if not who and meta.publisher:
+        who = ascii_word(meta.publisher.split()[0])
+    year = (meta.date or "")[:4] if (meta.date or "")[:4].isdigit() else "nd"
+    title_words = [
+        ascii_word(w)
+        for w in (meta.title or "").split()
+        if ascii_word(w)
+        and ascii_word(w) not in {"the", "a", "an", "of", "and", "on", "in", "for", "to", "whos"}
+    ]
+    what = title_words[0] if title_words else doc_id[:6]
+    return f"{who or 'anon'}{year}{what}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The result of a question: ranked hits and the statistics/claims inside them."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
+    """Clean files without indexing them; yields a CleanDoc or the error for each file."""
+    from kb.ingest.clean import clean
+    from kb.ingest.read import find_files, read_source
+
+    for path, error in find_files(paths):
+        if error is not None:
+            yield error
+            continue
+        try:
+            yield clean(read_source(path))
+        except InputError as exc:
+            yield exc
+
+
+class KnowledgeBase:
+    """One index directory: the SQLite store, the faiss index beside it, and the embedder."""
+
+    def __init__(self, directory: Path | str, embedder: Any = None) -> None:
+        self.directory = Path(directory)
+        self._embedder = embedder
+        self._store = None
+        self._vindex = None
+
+    # -- parts ----------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return (self.directory / DB_FILE).exists()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from kb.embed import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    @property
+    def store(self):
+        if self._store is None:
+            if not self.exists:
+                raise IndexMissing(f"no index at {self.directory}; run `kb ingest` first")
+            self._store = self._open_store()
+        return self._store
+
+    def _open_store(self):
+        import sqlite3
+
+        from kb.store import Store
+
+        try:
+            return Store(self.directory / DB_FILE)
+        except sqlite3.DatabaseError as exc:
+            raise IndexMismatch(
+                f"the index database at {self.directory / DB_FILE} is unreadable ({exc}); run `kb rebuild`"
+            ) from exc
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _check_model(self) -> None:
+        stored = self.store.get_meta("model")
+        name = self.embedder.name
+        if stored and stored != name:
+            raise IndexMismatch(
+                f"the index was built with model {stored!r} but kb is using {name!r}; "
+                "run `kb rebuild` to re-embed, or set KB_EMBEDDER to match"
+            )
+
+    def vector_index(self):
+        """The faiss index, loaded if it matches the store, else rebuilt from the store's vectors."""
+        if self._vindex is not None and self._vindex.manifest.generation == self.store.generation():
+            return self._vindex
+        from kb.index import VectorIndex
+
+        store = self.store
+        model = store.get_meta("model") or self.embedder.name
+        dim = int(store.get_meta("dim") or self.embedder.dim)
+        generation, count = store.generation(), store.passage_count()
+        vindex = VectorIndex.load(self.directory, model, dim, generation, count)
+        if vindex is None:
+            ids, vecs = store.passage_vectors(dim)
+            vindex = VectorIndex.build(ids, vecs, model, dim, generation)
+            try:
+                vindex.save(self.directory)
+            except OSError as exc:  # a read-only index still answers
+                log.warning("cannot save the rebuilt vector index: %s", exc)
+        self._vindex = vindex
+        return vindex
+
+    # -- ingest ---------------------------------------------------------------
+
+    def _lock(self):
+        from filelock import FileLock, Timeout
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.directory / LOCK_FILE))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout as exc:
+            raise IndexLocked(
+                f"another kb process is writing {self.directory}; wait for it to finish"
+            ) from exc
+        return lock
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        prune: bool = False,
+        progress: Progress | None = None,
+        on_skip: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
+        """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+        from kb.ingest.read import find_files, read_source
+
+        progress = progress or Progress()
+        lock = self._lock()
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            store = self._store
+            self._check_model()
+            pipeline = pipeline_version()
+            added: list[str] = []
+            updated: list[str] = []
+            unchanged: list[str] = []
+            skipped: list[tuple[str, str]] = []
+
+            def skip(path: str, reason: str) -> None:
+                skipped.append((path, reason))
+                if on_skip:
+                    on_skip(path, reason)
+
+            pending: list[tuple[CleanDoc, str, bool]] = []
+            seen_paths: set[str] = set()
+            for path, error in find_files(paths):
+                if error is not None:
+                    skip(error.path, error.reason)
+                    continue
+                try:
+                    source = read_source(path)
+                except InputError as exc:
+                    skip(exc.path, exc.reason)
+                    continue
+                if source.path in seen_paths:
+                    continue
+                seen_paths.add(source.path)
+                state = store.doc_state(source.path)
+                if state and state[1] == source.sha and state[3] == pipeline:
+                    unchanged.append(source.path)
+                    continue
+                other = store.doc_with_sha(source.sha)
+                if other and other != source.path:
+                    skip(source.path, f"same content as {other}, already indexed")
+                    continue
+                try:
+                    from kb.ingest.clean import clean
+
+                    doc = clean(source)
+                except InputError as exc:
+                    skip(exc.path, exc.reason)
+                    continue
+                except RecursionError:
+                    skip(source.path, "document structure too deeply nested to parse")
+                    continue
+                pending.append((doc, source.encoding, state is not None))
+            embedded = 0
+            progress.start(len(pending), "embedding")
+            for lo in range(0, len(pending), BATCH_DOCS):
+                batch = pending[lo : lo + BATCH_DOCS]
+                embedded += self._ingest_batch(batch, pipeline)
+                for doc, _, was_there in batch:
+                    state_after = doc.path
+                    (updated if was_there else added).append(state_after)
+                progress.advance(len(batch))
+            progress.close()
+            # A changed file whose clean text did not change counts as unchanged for the user.
+            removed: list[str] = []
+            if prune:
+                gone = [d.path for d in store.documents() if not Path(d.path).exists()]
+                store.delete_documents(gone)
+                removed = gone
+            if pending or removed:
+                store.gc_vectors()
+            self.vector_index()  # rebuild and save now, not on the next query
+            return IngestReport(
+                added=tuple(added),
+                updated=tuple(updated),
+                unchanged=tuple(unchanged),
+                removed=tuple(removed),
+                skipped=tuple(skipped),
+                embedded=embedded,
+            )
+        finally:
+            lock.release()
+
+    def _ingest_batch(self, batch: Sequence[tuple[CleanDoc, str, bool]], pipeline: str) -> int:
+        """Segment, extract, embed what is new, and store each document in its own transaction."""
+        from kb.extract.claims import extract_claims
+        from kb.extract.stats import extract_statistics
+        from kb.ingest.segment import segment
+
+        store = self.store
+        embedder = self.embedder
+        prepared = []
+        wanted: dict[str, str] = {}
+        for doc, encoding, _ in batch:
+            passages = segment(doc)
+            pkeys = [content_id(embedder.name, embed_text(p)) for p in passages]
+            skeys = [[content_id(embedder.name, doc.text[s:e]) for s, e in p.sentences] for p in passages]
+            for p, key in zip(passages, pkeys):
+                wanted[key] = embed_text(p)
+            for p, keys in zip(passages, skeys):
+                for (s, e), key in zip(p.sentences, keys):
+                    wanted[key] = doc.text[s:e]
+            prepared.append((doc, encoding, passages, pkeys, skeys))
+        missing = [k for k in wanted if k not in store.known_vectors(wanted)]
+        vectors = {}
+        if missing:
+            matrix = embedder.encode([wanted[k] for k in missing])
+            vectors = dict(zip(missing, matrix))
+            if store.get_meta("model") is None:
+                store.set_meta("model", embedder.name)
+                store.set_meta("dim", str(embedder.dim))
+        for doc, encoding, passages, pkeys, skeys in prepared:
+            store.replace_document(
+                doc,
+                encoding=encoding,
+                pipeline=pipeline,
+                citekey=citekey(doc.meta, doc.id),
+                passages=passages,
+                passage_keys=pkeys,
+                sentence_keys=skeys,
+                new_vectors={k: vectors[k] for k in set(pkeys).union(*map(set, skeys)) if k in vectors},
+                statistics=extract_statistics(doc),
+                claims=extract_claims(doc),
+            )
+        return len(missing)
+
+    def rebuild(self, progress: Progress | None = None) -> IngestReport:
+        """Re-read, re-clean and re-embed every stored document from its source file."""
+        paths = [d.path for d in self.store.documents()]
+        self.close()
+        for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", "vectors.faiss", "manifest.json"):
+            (self.directory / name).unlink(missing_ok=True)
+        self._vindex = None
+        return self.ingest(paths, progress=progress)
+
+    # -- query ----------------------------------------------------------------
+
+    def ask(self, query: str, k: int = 5, filters: Any = None) -> Answer:
+        """The passages that best answer a question, with the statistics and claims inside them."""
+        from kb.search import search
+
+        if not query.strip():
+            raise KbError("the question is empty")
+        self._check_model()
+        vindex = self.vector_index()
+        qvec = self.embedder.encode([query])[0]
+        hits = search(self.store, vindex, qvec, query, k=k, filters=filters)
+        hits = tuple(self._attach_records(hits))
+        stats = {s.id: s.to_dict() for h in hits for s in h.statistics}
+        claims = {c.id: c.to_dict() for h in hits for c in h.claims}
+        return Answer(query=query, hits=hits, statistics=stats, claims=claims)
+
+    def _attach_records(self, hits: Sequence[Hit]) -> Iterator[Hit]:
+        from dataclasses import replace
+
+        from kb.records import Claim, Statistic
+
+        by_doc_stats: dict[str, list[dict[str, Any]]] = {}
+        by_doc_claims: dict[str, list[dict[str, Any]]] = {}
+        for h in hits:
+            if h.doc.id not in by_doc_stats:
+                by_doc_stats[h.doc.id] = self.store.statistics(h.doc.id)
+                by_doc_claims[h.doc.id] = self.store.claims(h.doc.id)
+            stats = tuple(
+                Statistic(**{k: v for k, v in s.items() if k != "id"})
+                for s in by_doc_stats[h.doc.id]
+                if h.start <= s["start"] and s["end"] <= h.end
+            )
+            claims = tuple(
+                Claim(**{k: v for k, v in c.items() if k != "id"})
+                for c in by_doc_claims[h.doc.id]
+                if c["start"] < h.end and h.start < c["end"]
+            )
+            yield replace(h, statistics=stats, claims=claims)
+
+    # -- records --------------------------------------------------------------
+
+    def documents(self) -> list[DocInfo]:
+        return self.store.documents()
+
+    def show(self, ref: str) -> dict[str, Any]:
+        """A stored document's metadata, clean text and removed blocks."""
+        doc = self.store.find_doc(_doc_ref(ref))
+        out = doc.to_dict()
+        out["text"] = self.store.doc_text(doc.id)
+        out["removed"] = self.store.doc_removed(doc.id)
+        return out
+
+    def statistics(self, doc: str | None = None) -> list[dict[str, Any]]:
+        """Statistic records with their document's metadata under `doc`."""
+        doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
+        return self._with_docs(self.store.statistics(doc_id))
+
+    def claims(self, doc: str | None = None) -> list[dict[str, Any]]:
+        doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
+        return self._with_docs(self.store.claims(doc_id))
+
+    def _with_docs(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        docs = {d.id: d.to_dict() for d in self.store.documents()}
+        out = []
+        for r in records:
+            r = dict(r)
+            r["doc"] = docs.get(r.pop("doc_id"))
+            out.append(r)
+        return out
+
+    def record(self, record_id: str) -> tuple[str, dict[str, Any]]:
+        found = self.store.record(record_id)
+        if found is None:
+            raise NotFound(f"no statistic or claim with id {record_id!r}")
+        return found
+
+
+def _doc_ref(ref: str | None) -> str:
+    """Accept a path as the user typed it (./corpus/x.txt) as well as stored ids and paths."""
+    if ref is None:
+        return ""
+    from kb.ingest.read import display_path
+
+    p = Path(ref)
+    return display_path(p) if p.exists() else ref
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

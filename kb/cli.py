@@ -1,0 +1,343 @@
+"""kb's command line: parse, call kb.api, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb import __version__
+from kb.errors import IndexMissing, KbError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DEFAULT_CORPUS = "corpus"
+
+
+def index_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--index DIR on every command (env KB_INDEX, default ./index)."""
+    return click.option(
+        "--index",
+        "index_dir",
+        envvar="KB_INDEX",
+        default="index",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Index directory (env KB_INDEX).",
+    )(fn)
+
+
+def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")(fn)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn kb's errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KbError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except BrokenPipeError:  # `kb ... | head`
+            sys.stderr.close()
+            sys.exit(0)
+
+    return wrapper
+
+
+class BarProgress:
+    """A tqdm bar on stderr, or nothing with --quiet or when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar = None
+
+    def start(self, total: int, label: str) -> None:
+        if self.enabled and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=label, unit="doc", file=sys.stderr, leave=False)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _kb(index_dir: Path):
+    from kb.api import KnowledgeBase
+
+    return KnowledgeBase(index_dir)
+
+
+def _emit(line: str) -> None:
+    click.echo(line)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version")
+@click.option("-v", "--verbose", count=True, help="Log more to stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """kb: an offline research knowledge base with cited answers and statistics.
+
+    Ingest articles (txt, md, html), then ask questions and pull figures with
+    citations that point to the exact place in the source.
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="kb: %(message)s", stream=sys.stderr)
+
+
+def _ingest_report(report: Any, quiet: bool) -> None:
+    if quiet:
+        return
+    parts = [
+        f"{len(report.added)} added",
+        f"{len(report.updated)} updated",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.removed:
+        parts.append(f"{len(report.removed)} removed")
+    parts.append(f"{len(report.skipped)} skipped")
+    click.echo(f"kb: {', '.join(parts)}; {report.embedded} texts embedded", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Drop documents whose files are gone.")
+@index_option
+@quiet_option
+@handle_errors
+def ingest(paths: tuple[Path, ...], prune: bool, index_dir: Path, quiet: bool) -> None:
+    """Add or update documents from files and folders (default: corpus/).
+
+    Unchanged files are skipped without embedding; changed files replace their
+    old records; unreadable files are reported and skipped.
+    """
+    kb = _kb(index_dir)
+    report = kb.ingest(
+        list(paths) or [Path(DEFAULT_CORPUS)],
+        prune=prune,
+        progress=BarProgress(not quiet and sys.stderr.isatty()),
+        on_skip=lambda p, r: click.echo(f"kb: skipped {p}: {r}", err=True),
+    )
+    _ingest_report(report, quiet)
+
+
+def _ensure_index(kb: Any, quiet: bool) -> None:
+    """Build the index from the shipped corpus on first use of the default index."""
+    if kb.exists:
+        return
+    corpus = Path(os.environ.get("KB_CORPUS", DEFAULT_CORPUS))
+    if not corpus.is_dir():
+        raise IndexMissing(f"no index at {kb.directory}; run `kb ingest PATH` first")
+    if not quiet:
+        click.echo(f"kb: no index at {kb.directory}; building it from {corpus}/ (first use)", err=True)
+    report = kb.ingest([corpus], progress=BarProgress(not quiet and sys.stderr.isatty()))
+    _ingest_report(report, quiet)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("question", required=False)
+@click.option(
+    "-k", "k", default=5, show_default=True, type=click.IntRange(1, 1000), help="Passages to return."
+)
+@click.option("--batch", type=click.File("r"), help="File of questions, one per line ('-' for stdin).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (one object per question).")
+@click.option("--explain", is_flag=True, help="Show the score components of each hit.")
+@click.option("--doc", "docs", multiple=True, help="Only these documents (id or path); repeatable.")
+@click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", help="Only documents dated on or before.")
+@click.option("--publisher", help="Only documents from this publisher.")
+@index_option
+@quiet_option
+@handle_errors
+def ask(
+    question: str | None,
+    k: int,
+    batch: Any,
+    as_json: bool,
+    explain: bool,
+    docs: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    publisher: str | None,
+    index_dir: Path,
+    quiet: bool,
+) -> None:
+    """Answer QUESTION with ranked, cited passages from the knowledge base."""
+    from kb import render
+    from kb.search import Filters
+
+    if not question and batch is None:
+        raise click.UsageError("give a QUESTION or --batch FILE")
+    kb = _kb(index_dir)
+    _ensure_index(kb, quiet)
+    doc_ids = tuple(kb.store.find_doc(_ref(d)).id for d in docs)
+    filters = Filters(doc_ids=doc_ids, since=since, until=until, publisher=publisher)
+    questions = [question] if question else [q.strip() for q in batch if q.strip()]
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for q in questions:
+        answer = kb.ask(q, k=k, filters=filters)
+        if as_json:
+            _emit(render.dumps(render.answer_json(answer, explain=explain)))
+        else:
+            click.echo(render.answer_text(answer, color=color, explain=explain))
+
+
+def _ref(ref: str) -> str:
+    from kb.api import _doc_ref
+
+    return _doc_ref(ref)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per file, with metadata and removed blocks."
+)
+@handle_errors
+def clean(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Print the cleaned article text of files, without indexing them."""
+    from kb import render
+    from kb.api import clean_paths
+    from kb.errors import InputError
+
+    failed = 0
+    for result in clean_paths(paths):
+        if isinstance(result, InputError):
+            failed += 1
+            click.echo(f"kb: skipped {result.path}: {result.reason}", err=True)
+            if as_json:
+                _emit(render.dumps({"path": result.path, "text": "", "error": result.reason}))
+            continue
+        if as_json:
+            m = result.meta
+            _emit(
+                render.dumps(
+                    {
+                        "path": result.path,
+                        "id": result.id,
+                        "text": result.text,
+                        "title": m.title,
+                        "author": m.author,
+                        "date": m.date,
+                        "publisher": m.publisher,
+                        "url": m.url,
+                        "language": m.language,
+                        "removed": [{"text": r.text, "reason": r.reason} for r in result.removed],
+                    }
+                )
+            )
+        else:
+            if len(paths) > 1:
+                click.echo(f"==> {result.path} <==")
+            click.echo(result.text)
+    if failed and failed == len(paths):
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("doc")
+@click.option("--json", "as_json", is_flag=True, help="Metadata and full clean text as JSON.")
+@click.option("--removed", is_flag=True, help="Show the blocks the cleaner removed, with reasons.")
+@index_option
+@handle_errors
+def show(doc: str, as_json: bool, removed: bool, index_dir: Path) -> None:
+    """Show an indexed document (DOC: id, path as ingested, or citation key)."""
+    from kb import render
+
+    record = _kb(index_dir).show(doc)
+    if as_json:
+        _emit(render.dumps(record))
+        return
+    for key in ("id", "path", "title", "author", "date", "publisher", "url", "citekey"):
+        if record.get(key):
+            click.echo(f"{key}: {record[key]}")
+    click.echo("")
+    if removed:
+        for r in record["removed"]:
+            click.echo(f"[{r['reason']}] {r['text']}")
+    else:
+        click.echo(record["text"])
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@index_option
+@handle_errors
+def docs(as_json: bool, index_dir: Path) -> None:
+    """List the indexed documents."""
+    from kb import render
+
+    for d in _kb(index_dir).documents():
+        if as_json:
+            _emit(render.dumps(d.to_dict()))
+        else:
+            click.echo(f"{d.id}  {d.citekey:<24} {d.path}  {render.short_citation(d)}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@click.option("--doc", help="Only this document (id or path).")
+@index_option
+@handle_errors
+def stats(as_json: bool, fmt: str, doc: str | None, index_dir: Path) -> None:
+    """List statistics extracted from the documents: value, unit, population, sentence."""
+    from kb import render
+
+    records = _kb(index_dir).statistics(doc=doc)
+    if as_json:
+        for r in records:
+            _emit(render.dumps(r))
+    elif fmt == "csv":
+        click.echo(render.stats_csv(records), nl=False)
+    else:
+        click.echo(render.stats_text(records), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
+@click.option("--doc", help="Only this document (id or path).")
+@index_option
+@handle_errors
+def claims(as_json: bool, doc: str | None, index_dir: Path) -> None:
+    """List claims extracted from the documents: findings, quotes, recommendations."""
+    from kb import render
+
+    records = _kb(index_dir).claims(doc=doc)
+    if as_json:
+        for r in records:
+            _emit(render.dumps(r))
+    else:
+        click.echo(render.claims_text(records), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@index_option
+@quiet_option
+@handle_errors
+def rebuild(index_dir: Path, quiet: bool) -> None:
+    """Rebuild the index from the source files of every stored document."""
+    kb = _kb(index_dir)
+    report = kb.rebuild(progress=BarProgress(not quiet and sys.stderr.isatty()))
+    _ingest_report(report, quiet)
+
+
+def main() -> None:
+    cli(prog_name="kb")
+
+
+if __name__ == "__main__":
+    main()

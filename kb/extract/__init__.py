@@ -1,0 +1,1 @@
+"""Extraction of statistics and claims from clean documents."""

@@ -1,0 +1,137 @@
+"""The faiss vector index: derived data, rebuilt from the store when stale.
+
+`vectors.faiss` holds inner-product search over L2-normalised passage vectors
+(= cosine), keyed by passage rowid; `manifest.json` beside it names the model,
+dimension, count, the store generation it was built from, and the kb version.
+Both are written to a temporary file and renamed into place, index first, so a
+crash leaves either the old pair or a manifest that no longer matches the store
+(and the next open rebuilds). Flat (exact) search up to HNSW_THRESHOLD vectors,
+HNSW above it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "vectors.faiss"
+MANIFEST_FILE = "manifest.json"
+HNSW_THRESHOLD = 200_000
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    model: str
+    dim: int
+    count: int
+    generation: int
+    kind: str
+    kb_version: str
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class VectorIndex:
+    """A faiss index over passage vectors, searched by inner product."""
+
+    def __init__(self, index, manifest: Manifest) -> None:
+        self._index = index
+        self.manifest = manifest
+
+    @classmethod
+    def build(
+        cls, ids: np.ndarray, vectors: np.ndarray, model: str, dim: int, generation: int
+    ) -> VectorIndex:
+        import faiss
+
+        from kb import __version__
+
+        if len(ids) >= HNSW_THRESHOLD:
+            base = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = 80
+            kind = "hnsw"
+        else:
+            base = faiss.IndexFlatIP(dim)
+            kind = "flat"
+        index = faiss.IndexIDMap2(base)
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        manifest = Manifest(
+            model=model, dim=dim, count=len(ids), generation=generation, kind=kind, kb_version=__version__
+        )
+        return cls(index, manifest)
+
+    def save(self, directory: Path) -> None:
+        import faiss
+
+        directory.mkdir(parents=True, exist_ok=True)
+        data = faiss.serialize_index(self._index)
+        _write_atomic(directory / INDEX_FILE, bytes(data))
+        _write_atomic(directory / MANIFEST_FILE, json.dumps(asdict(self.manifest), indent=2).encode())
+
+    @staticmethod
+    def read_manifest(directory: Path) -> Manifest | None:
+        try:
+            return Manifest(**json.loads((directory / MANIFEST_FILE).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @classmethod
+    def load(cls, directory: Path, model: str, dim: int, generation: int, count: int) -> VectorIndex | None:
+        """The saved index if it matches the store (model, dimension, generation, count), else None."""
+        manifest = cls.read_manifest(directory)
+        if manifest is None:
+            return None
+        if (manifest.model, manifest.dim, manifest.generation, manifest.count) != (
+            model,
+            dim,
+            generation,
+            count,
+        ):
+            log.info("vector index is stale (%s); rebuilding from the store", manifest)
+            return None
+        import faiss
+
+        try:
+            index = faiss.read_index(
+                str(directory / INDEX_FILE), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+            )
+        except RuntimeError:
+            try:
+                index = faiss.read_index(str(directory / INDEX_FILE))
+            except RuntimeError as exc:
+                log.warning("vector index unreadable (%s); rebuilding from the store", exc)
+                return None
+        if index.ntotal != manifest.count or index.d != dim:
+            log.warning("vector index does not match its manifest; rebuilding from the store")
+            return None
+        return cls(index, manifest)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage rowid, cosine) of the k nearest passages."""
+        if self.manifest.count == 0 or k <= 0:
+            return []
+        if self.manifest.kind == "hnsw":
+            import faiss
+
+            faiss.downcast_index(self._index.index).hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+        scores, ids = self._index.search(
+            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, self.manifest.count)
+        )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]

@@ -1,0 +1,170 @@
+"""Read files from disk: find them, refuse binaries, decode text, detect its type."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from kb.errors import EmptyDocument, InputError, UnsupportedFile
+from kb.records import Source
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+}
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\x7fELF": "an ELF executable",
+    b"PK\x03\x04": "a zip archive",
+    b"%PDF": "a PDF (not supported yet)",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x1f\x8b": "a gzip archive",
+}
+_HTML_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+
+
+def max_bytes() -> int:
+    """The size limit for one file: KB_MAX_BYTES or 50 MiB."""
+    try:
+        return int(os.environ.get("KB_MAX_BYTES", DEFAULT_MAX_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def display_path(path: Path) -> str:
+    """The path as kb stores and prints it: relative to the working directory when inside it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError | None]]:
+    """Expand files and folders into supported files, in a stable order.
+
+    Yields (path, None) for files to read and (path, error) for ones to report:
+    a missing path, a folder without supported files. Symlinked folders are not
+    followed twice, so a link loop ends.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = False
+            seen: set[tuple[int, int]] = set()
+            for root, dirs, files in os.walk(path, followlinks=True):
+                st = os.stat(root)
+                if (st.st_dev, st.st_ino) in seen:
+                    dirs[:] = []
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith(".") or Path(name).suffix.lower() not in EXTENSIONS:
+                        continue
+                    found = True
+                    yield Path(root) / name, None
+            if not found:
+                yield path, UnsupportedFile(str(path), "no .txt, .md or .html files in this folder")
+        elif path.exists():
+            yield path, None
+        else:
+            yield path, InputError(str(path), "no such file or folder")
+
+
+def detect_kind(path: Path, head: bytes) -> str | None:
+    """txt, md or html, from the extension, or from the content when the extension says nothing."""
+    kind = EXTENSIONS.get(path.suffix.lower())
+    if _HTML_START.match(head[:4096]):
+        return "html"
+    return kind
+
+
+def decode(data: bytes, path: str = "") -> tuple[str, str]:
+    """Decode bytes to text: BOMs first, then strict UTF-8, then charset detection."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise UnsupportedFile(path, f"invalid UTF-16: {exc.reason}") from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Western legacy text (cp1252) is the common case; accept it when it decodes into
+    # plausible characters, and ask charset detection otherwise (Cyrillic, CJK...).
+    try:
+        guess = data.decode("cp1252")
+        extra = [ch for ch in guess if ord(ch) > 127]
+        plausible = sum(1 for ch in extra if "\u00c0" <= ch <= "\u00ff" or ch in "“”‘’–—…•€™«»°£©®·")
+        if not extra or plausible >= 0.9 * len(extra):
+            return guess, "cp1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    # Every byte is a character in cp1252/latin-1, so this always succeeds.
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def read_source(path: Path) -> Source:
+    """Read one file into a Source, or raise an InputError saying why it cannot be used."""
+    name = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes():
+            raise UnsupportedFile(
+                name, f"file is {size:,} bytes, over the {max_bytes():,}-byte limit (KB_MAX_BYTES)"
+            )
+        data = path.read_bytes()
+    except PermissionError as exc:
+        raise InputError(name, "permission denied") from exc
+    except FileNotFoundError as exc:
+        raise InputError(name, "file disappeared before it could be read") from exc
+    except IsADirectoryError as exc:
+        raise InputError(name, "is a folder") from exc
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise EmptyDocument(name, "empty file")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise UnsupportedFile(name, f"binary file ({what})")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnsupportedFile(name, "binary file (contains NUL bytes)")
+    kind = detect_kind(path, data)
+    if kind is None:
+        raise UnsupportedFile(name, f"unsupported file type {path.suffix or '(no extension)'!r}")
+    text, encoding = decode(data, name)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\t\f")
+    if controls > max(10, len(text[:20000]) // 100):
+        raise UnsupportedFile(name, "binary file (control characters)")
+    if not text.strip():
+        raise EmptyDocument(name, "no text after decoding")
+    sha = hashlib.sha256(data).hexdigest()
+    return Source(path=name, text=text, kind=kind, sha=sha, encoding=encoding)

@@ -1,0 +1,493 @@
+"""Clean plain-text scrapes of web pages: keep the article, drop the page chrome.
+
+No library does this for text, so kb classifies blocks (non-empty lines) itself,
+in three passes that each leave a reason on what they drop:
+
+1. Each block gets a class from its own shape, as jusText does: `good` (long,
+   sentence-like, many stop words), `near` (medium), `short`, or `bad` (matches
+   a generic page-chrome pattern: newsletter, share bar, comments, cookies...).
+2. The article is the highest-scoring contiguous run of blocks (good text
+   scores its word count, chrome and short fragments cost), cut at the first
+   end-of-article marker (a comments header, a newsletter box, "Latest videos")
+   found after most of the article's text.
+3. Inside the run, bylines, datelines and the title become metadata, repeated
+   blocks (a title printed twice, a pull quote repeating a body sentence) are
+   dropped, and chrome blocks are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.records import Metadata, Removed
+
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "also",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "whether",
+        "though",
+        "although",
+        "yet",
+        "however",
+        "since",
+        "many",
+        "much",
+        "even",
+    ]
+)
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□➢►*\-–—]|\d{1,2}[.)])\s+")
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
+_HANDLE = re.compile(r"(?<!\w)@\w{2,}")
+_CAMEL_JOIN = re.compile(r"[a-z][A-Z][a-z]|[a-z]{2}[A-Z]{2,}")
+
+MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
+_DATE_PATTERNS = [
+    # Oct 04, 2010 / October 4 2010
+    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("m", "d", "y")),
+    # 4 October 2010
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s*,?\s+(\d{{4}})\b", re.I), ("d", "m", "y")),
+    # 2010-10-04
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
+]
+
+# Page chrome, by what it is. Generic phrases only: nothing from one site.
+CHROME: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "newsletter or sign-up",
+        re.compile(
+            r"\bnewsletters?\b|\bsign(?:ing)?[ -]?up\b|\bsubscri(?:be|ption)s?\b|\bemail address\b"
+            r"|\bprivacy policy\b|\bmembership is free\b|\bterms of (?:use|service)\b|\bunsubscribe\b",
+            re.I,
+        ),
+    ),
+    (
+        "comments",
+        re.compile(
+            r"^(?:show|view|hide|load|read|see)?\s*(?:all\s+)?(?:\d+\s+)?comments?\b|\bleave a (?:comment|reply)\b"
+            r"|\bin the comments\b|\bpost a comment\b|\badd a comment\b|\bcomments? (?:are )?closed\b"
+            r"|^\d+\s+(?:comments?|replies)$|^reply$",
+            re.I,
+        ),
+    ),
+    (
+        "share or follow links",
+        re.compile(
+            r"^(?:share|tweet|email|print|save|facebook|twitter|linkedin|pinterest|whatsapp|reddit)"
+            r"(?:\s+(?:this|on|via)\b.*)?$|\bshare (?:this|on)\b|\bfollow (?:us|\w+(?:\s\w+)?) on\b"
+            r"|\bjoin (?:us|the [^.]{0,40}(?:group|community)) on\b|\bfollow (?:him|her|them|me)\b",
+            re.I,
+        ),
+    ),
+    (
+        "related or more links",
+        re.compile(
+            r"^(?:related(?: articles| stories| posts| content| coverage)?|read more|read next|more from\b.*"
+            r"|more about\b.*|more (?:videos|stories|articles|news)|latest (?:videos|news|stories|articles)"
+            r"|you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|popular|trending|most (?:read|popular|viewed)"
+            r"|blog posts|further reading|see also|also read|top stories|editor'?s picks)\b",
+            re.I,
+        ),
+    ),
+    (
+        "cookie notice",
+        re.compile(r"\bcookies?\b.*\b(?:use|accept|consent|policy|settings)\b|\baccept all\b", re.I),
+    ),
+    (
+        "error or form message",
+        re.compile(r"^error\b|\bplease (?:check|enter|try again)\b|\brequired field", re.I),
+    ),
+    (
+        "log-in links",
+        re.compile(r"^(?:sign in|log ?in|log out|register|my account|create (?:an )?account)\b", re.I),
+    ),
+    ("advertisement", re.compile(r"^(?:advertisement|sponsored(?: content)?|ad|promoted)$", re.I)),
+    ("copyright", re.compile(r"©|\(c\)\s*\d{4}|\ball rights reserved\b|^copyright\b", re.I)),
+    (
+        "contact prompt",
+        re.compile(r"\bgot (?:a|an) (?:\w+ )?tip\b|\bcontact us\b|\bskip to (?:main )?content\b", re.I),
+    ),
+]
+
+# Blocks after which the rest of a page is chrome (comments, newsletter, teasers).
+END_MARKERS = {"newsletter or sign-up", "comments", "related or more links"}
+GENERIC_LABELS = re.compile(
+    r"^(?:highlights|key takeaways|summary|in brief|menu|home|search|navigation|contents|table of contents|"
+    r"advertisement|loading\W*|close|top|back to top|print|share)$",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class Block:
+    start: int
+    end: int
+    text: str
+    words: int
+    stop_ratio: float
+    cls: str = ""
+    reason: str | None = None
+    keep: bool = False
+
+
+def _block(text: str, start: int, end: int) -> Block:
+    words = _WORD.findall(text)
+    stops = sum(1 for w in words if w.lower() in STOP_WORDS)
+    return Block(start, end, text, len(words), stops / len(words) if words else 0.0)
+
+
+def split_blocks(text: str) -> list[Block]:
+    """Every non-empty line is a block, with its offsets in `text` (leading/trailing space excluded)."""
+    blocks = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            blocks.append(_block(stripped, pos + lead, pos + lead + len(stripped)))
+        pos += len(line) + 1
+    return blocks
+
+
+def chrome_reason(block: Block) -> str | None:
+    """Why a block is page chrome, or None. Long prose is never chrome by keyword alone."""
+    text = block.text
+    if block.words > 40:
+        return None
+    for reason, pattern in CHROME:
+        if pattern.search(text):
+            # In a sentence-like block of some length, only patterns anchored at its start count.
+            if block.words > 25 and not pattern.match(text):
+                continue
+            return reason
+    links = len(_URL.findall(text)) + len(_HANDLE.findall(text))
+    if links and (links * 8 >= block.words or block.words < 12):
+        return "links"
+    if len(_CAMEL_JOIN.findall(text)) >= 1 and block.stop_ratio < 0.1 and not text.endswith((".", "?", "!")):
+        return "tag or navigation list"
+    return None
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in the text as YYYY-MM-DD, for month-name and ISO forms."""
+    for pattern, order in _DATE_PATTERNS:
+        m = pattern.search(text)
+        if not m:
+            continue
+        parts = dict(zip(order, m.groups()))
+        month = parts["m"]
+        month_num = MONTHS.get(month.lower().rstrip(".")[:3]) if not month.isdigit() else int(month)
+        if month.lower().rstrip(".") not in MONTHS and not month.isdigit():
+            month_num = MONTHS.get(month.lower().rstrip(".")[:3])
+        try:
+            day, year = int(parts["d"]), int(parts["y"])
+        except ValueError:
+            continue
+        if month_num and 1 <= day <= 31 and 1900 <= year <= 2100:
+            return f"{year:04d}-{month_num:02d}-{day:02d}"
+    return None
+
+
+_BYLINE = re.compile(
+    r"^(?:written\s+)?by[:\s]+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w'’-]+)(?:\s*(?:,|\||-|–|—|\band\b).*)?$",
+    re.I,
+)
+_NAME = re.compile(r"^(?:[A-Z][a-z'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.|de|van|von|da|del|le)){1,3}$")
+
+
+def byline_author(text: str) -> str | None:
+    """The author named by a byline such as 'By Ernie Smith' or 'by Thomas Wailgum | Oct 4'."""
+    if len(text) > 80:
+        return None
+    m = _BYLINE.match(text.strip())
+    if not m:
+        return None
+    name = m.group(1).strip()
+    return name if _NAME.match(name) else None
+
+
+def is_dateline(block: Block) -> bool:
+    return block.words <= 8 and parse_date(block.text) is not None
+
+
+def _normal(text: str) -> str:
+    return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def classify(blocks: list[Block]) -> None:
+    """Pass 1: a class for each block from its own shape."""
+    for b in blocks:
+        reason = chrome_reason(b)
+        if reason:
+            b.cls, b.reason = "bad", reason
+        elif b.words >= 12 and b.stop_ratio >= 0.2:
+            b.cls = "good"
+        elif (b.words >= 6 and b.stop_ratio >= 0.15 and b.text.rstrip()[-1:] in ".?!:\"”'’)") or (
+            b.words >= 9 and b.stop_ratio >= 0.2
+        ):
+            b.cls = "near"
+        else:
+            b.cls = "short"
+
+
+def _score(b: Block) -> float:
+    if b.cls == "good":
+        return float(b.words)
+    if b.cls == "near":
+        return b.words * 0.5
+    if b.cls == "bad":
+        return -float(b.words + 3)
+    return -1.5
+
+
+def article_run(blocks: list[Block]) -> tuple[int, int]:
+    """Pass 2: the highest-scoring contiguous run of blocks [lo, hi), cut at an end marker."""
+    best, best_lo, best_hi = 0.0, 0, 0
+    run, lo = 0.0, 0
+    for i, b in enumerate(blocks):
+        if run <= 0:
+            run, lo = 0.0, i
+        run += _score(b)
+        if run > best:
+            best, best_lo, best_hi = run, lo, i + 1
+    if best_hi == 0:
+        return 0, 0
+    # Cut at the first end-of-article marker that follows most of the article's text.
+    total = sum(b.words for b in blocks[best_lo:best_hi] if b.cls == "good")
+    seen = 0
+    for i in range(best_lo, best_hi):
+        b = blocks[i]
+        if b.cls == "bad" and b.reason in END_MARKERS and seen >= 0.5 * total and i > best_lo:
+            return best_lo, i
+        if b.cls == "good":
+            seen += b.words
+    return best_lo, best_hi
+
+
+def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[Removed]]:
+    """Clean a plain-text scrape: the spans of `text` to keep, the metadata found, what was removed."""
+    blocks = split_blocks(text)
+    classify(blocks)
+    lo, hi = article_run(blocks)
+
+    title = author = date = None
+    # Metadata from the page head (before the article) and bylines anywhere.
+    for i, b in enumerate(blocks):
+        name = byline_author(b.text)
+        if name and author is None:
+            author = name
+        if date is None and i < max(lo, 1) + 3 and is_dateline(b):
+            date = parse_date(b.text)
+    for b in blocks[: max(lo, 1)]:
+        if (
+            b.cls != "bad"
+            and 3 <= b.words <= 25
+            and not byline_author(b.text)
+            and not is_dateline(b)
+            and not GENERIC_LABELS.match(b.text)
+        ):
+            title = b.text
+            break
+    # A headline sometimes sits inside the run (printed twice, or right before the standfirst).
+    if title is None and lo < hi:
+        first = blocks[lo]
+        if first.cls in ("short", "near") and first.words >= 3 and not first.text.endswith("."):
+            title = first.text
+
+    removed: list[Removed] = []
+    keep: list[Block] = []
+    seen_text: list[str] = []
+    body_norms = [_normal(b.text) for b in blocks[lo:hi] if b.words >= 8]
+    for i, b in enumerate(blocks):
+        norm = _normal(b.text)
+        reason: str | None = None
+        if i < lo:
+            reason = "before the article"
+        elif i >= hi:
+            reason = "after the article"
+        elif b.cls == "bad":
+            reason = b.reason
+        elif byline_author(b.text):
+            reason = "byline (author metadata)"
+        elif author and norm == _normal(author):
+            reason = "author name"
+        elif author and norm.startswith(_normal(author)) and b.words < 60 and i > lo:
+            reason = "author bio"
+        elif is_dateline(b):
+            reason = "dateline (date metadata)"
+        elif title and norm == _normal(title):
+            reason = "title (metadata)"
+        elif norm in seen_text:
+            reason = "repeated block"
+        elif (
+            b.words >= 6
+            and not b.text.rstrip().endswith((".", "!", "?", "”", '"'))
+            and any(norm != other and norm in other for other in body_norms)
+        ):
+            reason = "pull quote repeating body text"
+        elif GENERIC_LABELS.match(b.text) and (i == lo or blocks[i - 1].cls == "bad"):
+            reason = "section label"
+        if reason:
+            removed.append(Removed(b.text, reason))
+        else:
+            keep.append(b)
+            seen_text.append(norm)
+    # A title line found outside the run is already removed; title metadata stays.
+    spans = [(b.start, b.end) for b in keep]
+    return spans, Metadata(title=title, author=author, date=date), removed
+
+
+def is_bullet(line: str) -> bool:
+    """A list item line ('• Item', '- item', '1. item')."""
+    return bool(_BULLET.match(line))

@@ -1,0 +1,113 @@
+"""Question intents: what kind of answer a question wants, and how to find it.
+
+A question like "what blocks collaboration" asks for obstacles, yet the words
+of good answers ("misaligned goals", "lack of trust") share nothing with it,
+and a small sentence model does not bridge the gap. Classic QA systems match
+the question type to an answer type; kb does the same with a few generic
+English lexicons: each intent adds terms to the lexical query and gives a
+bounded boost to passages that carry its answer type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    name: str
+    trigger: re.Pattern[str]  # matched against the question
+    expansion: tuple[str, ...]  # extra lexical query terms
+    cue: re.Pattern[str]  # matched against passages; hits count toward the boost
+
+
+INTENTS: tuple[Intent, ...] = (
+    Intent(
+        "obstacle",
+        re.compile(
+            r"\b(block\w*|barrier\w*|obstacle\w*|hinder\w*|imped\w*|prevent\w*|stand\w* in the way|hold\w* back|"
+            r"challenge\w*|problem\w*|difficult\w*|struggl\w*|friction|tension\w*|conflict\w*|"
+            r"what stops|why .{0,40}\b(fail|struggle|not work|don'?t work|bypass\w*))\b",
+            re.I,
+        ),
+        (
+            "barrier",
+            "obstacle",
+            "impediment",
+            "roadblock",
+            "bottleneck",
+            "challenge",
+            "challenged",
+            "problem",
+            "conflict",
+            "lack",
+            "misaligned",
+            "hinder",
+            "struggle",
+            "disconnect",
+            "bypass",
+            "resistance",
+            "silo",
+            "siloed",
+            "friction",
+            "tension",
+            "difficult",
+            "gap",
+            "distrust",
+            "mistrust",
+            "rivalry",
+            "odds",
+        ),
+        re.compile(
+            r"\b(barrier|obstacle|challeng|problem|conflict|lack|misalign|hinder|struggl|disconnect|bypass|"
+            r"resist|silo|friction|tension|difficult|dissonan|odds|strain|isolat|fail|poor|dysfunction|"
+            r"trouble|blame|exacerbat|impediment|roadblock|bottleneck|distrust|mistrust|rivalr|"
+            r"not (?:seen|aligned|speaking|effective))\w*",
+            re.I,
+        ),
+    ),
+    Intent(
+        "quantity",
+        re.compile(
+            r"\b(how many|how much|what (?:share|percent\w*|proportion|fraction|number|portion)|"
+            r"how (?:often|likely|prepared|common|widespread)|statistic\w*|figures?)\b",
+            re.I,
+        ),
+        (),
+        re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|per cent)|\b(?:half|third|quarter|fifth)\b", re.I),
+    ),
+    Intent(
+        "recommendation",
+        re.compile(
+            r"\b(recommend\w*|advi[cs]e\w*|suggest\w*|should|how (?:to|can|do) \w+ improve|best practice\w*)\b",
+            re.I,
+        ),
+        ("recommends", "recommendation", "should", "advice", "improve"),
+        re.compile(
+            r"\b(recommend\w*|should|must|advice|need to|step|start|improv\w*)\b|^[•\-*]\s", re.I | re.M
+        ),
+    ),
+)
+
+
+def intents_of(question: str) -> list[Intent]:
+    """The intents a question expresses (possibly none)."""
+    return [i for i in INTENTS if i.trigger.search(question)]
+
+
+def expanded_query(question: str, intents: list[Intent]) -> str:
+    """The question with each intent's expansion terms appended, for lexical search."""
+    extra = [t for i in intents for t in i.expansion]
+    return " ".join([question, *extra]) if extra else question
+
+
+def cue_score(text: str, intents: list[Intent]) -> float:
+    """0..1: how strongly a passage carries the answer types the question asks for."""
+    if not intents:
+        return 0.0
+    best = 0.0
+    for intent in intents:
+        hits = len(intent.cue.findall(text))
+        best = max(best, min(1.0, hits / 3.0))
+    return best

@@ -1,0 +1,125 @@
+"""Turn API results into text for people, JSON for machines, Markdown and CSV for drafts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+from kb.records import DocInfo
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def short_citation(doc: DocInfo | dict[str, Any]) -> str:
+    """'Title — Author, Publisher, 2010-10-04 (path)' with whatever is known."""
+    d = doc.to_dict() if isinstance(doc, DocInfo) else doc
+    parts = [p for p in (d.get("author"), d.get("publisher"), d.get("date")) if p]
+    title = d.get("title") or d.get("path")
+    return f"{title}" + (f" — {', '.join(parts)}" if parts else "")
+
+
+def _highlight(text: str, span: tuple[int, int] | None, color: bool) -> str:
+    if not span:
+        return text
+    a, b = span
+    inner = text[a:b]
+    marked = f"\x1b[1m{inner}\x1b[0m" if color else f"»{inner}«"
+    return text[:a] + marked + text[b:]
+
+
+def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
+    """Ranked passages with the best sentence marked and a citation for each."""
+    lines = [f"Q: {answer.query}", ""]
+    if not answer.hits:
+        lines.append("No passages found.")
+    for hit in answer.hits:
+        rel = (
+            (hit.best_sentence[0] - hit.start, hit.best_sentence[1] - hit.start)
+            if hit.best_sentence
+            else None
+        )
+        body = textwrap.fill(
+            _highlight(hit.text, rel, False), width=96, initial_indent="    ", subsequent_indent="    "
+        )
+        if color:
+            body = body.replace("»", "\x1b[1m").replace("«", "\x1b[0m")
+        lines.append(f"[{hit.rank}] {short_citation(hit.doc)}")
+        lines.append(f"    {hit.doc.path}:{hit.start}-{hit.end}  [@{hit.doc.citekey}]  score {hit.score:.3f}")
+        lines.append(body)
+        for s in hit.statistics:
+            pop = f" of {s.population}" if s.population else ""
+            lines.append(f"    • statistic: {s.value_text} ({_fmt_value(s.value)} {s.unit}{pop})")
+        for c in hit.claims:
+            who = c.speaker or c.organization or ""
+            lines.append(f"    • {c.kind}{' by ' + who if who else ''}: {textwrap.shorten(c.text, 90)}")
+        if explain:
+            lines.append("    explain: " + ", ".join(f"{k}={v:.4f}" for k, v in hit.components.items()))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def answer_json(answer: Any, explain: bool = False) -> dict[str, Any]:
+    return {
+        "query": answer.query,
+        "results": [h.to_dict(explain=explain) for h in answer.hits],
+        "statistics": list(answer.statistics.values()),
+        "claims": list(answer.claims.values()),
+    }
+
+
+def _fmt_value(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+def stats_text(records: Iterable[dict[str, Any]]) -> str:
+    out = []
+    for r in records:
+        doc = r.get("doc") or {}
+        pop = f"  population: {r['population']}" if r.get("population") else ""
+        src = f"  source: {r['source']}" if r.get("source") else ""
+        out.append(f"{_fmt_value(r['value'])} {r['unit']}  «{r['value_text']}»{pop}{src}")
+        out.append(f"    {r['sentence']}")
+        out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
+    return "\n".join(out) + ("\n" if out else "No statistics found.\n")
+
+
+def stats_csv(records: Iterable[dict[str, Any]]) -> str:
+    fields = [
+        "id",
+        "value",
+        "unit",
+        "value_text",
+        "qualifier",
+        "population",
+        "measure",
+        "source",
+        "sentence",
+        "doc_path",
+        "start",
+        "end",
+    ]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    w.writeheader()
+    for r in records:
+        row = dict(r)
+        row["doc_path"] = (r.get("doc") or {}).get("path")
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def claims_text(records: Iterable[dict[str, Any]]) -> str:
+    out = []
+    for r in records:
+        doc = r.get("doc") or {}
+        who = ", ".join(x for x in (r.get("speaker"), r.get("organization")) if x)
+        out.append(f"[{r['kind']}]{' ' + who if who else ''}")
+        out.append(textwrap.fill(r["text"], 96, initial_indent="    ", subsequent_indent="    "))
+        out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
+    return "\n".join(out) + ("\n" if out else "No claims found.\n")

@@ -1,0 +1,165 @@
+"""Hybrid retrieval: dense (faiss) and lexical (FTS5 BM25) fused by reciprocal
+rank fusion, reranked with sentence-level similarity, diversified across documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.index import VectorIndex
+from kb.records import DocInfo, Hit
+from kb.store import Store
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+CANDIDATES = 50
+RERANK_DEPTH = 40
+SHORT_WORDS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions on which documents may answer."""
+
+    doc_ids: tuple[str, ...] = ()
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None
+    publisher: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.since or self.until or self.publisher)
+
+    def allows(self, doc: DocInfo) -> bool:
+        if self.doc_ids and doc.id not in self.doc_ids:
+            return False
+        if (self.since or self.until) and not doc.date:
+            return False
+        if self.since and doc.date and doc.date < self.since:
+            return False
+        if self.until and doc.date and doc.date[: len(self.until)] > self.until:
+            return False
+        return not (self.publisher and (doc.publisher or "").lower().find(self.publisher.lower()) < 0)
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: sum over rankings of 1 / (k + rank), rank from 1."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _terms(text: str) -> set[str]:
+    from kb.store import _FTS_STOP
+
+    return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _FTS_STOP}
+
+
+def search(
+    store: Store,
+    vindex: VectorIndex,
+    query_vector: np.ndarray,
+    query: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    per_doc: int = 3,
+) -> list[Hit]:
+    """The k best passages for a query, best first, each with its score components."""
+    filters = filters or Filters()
+    depth = max(CANDIDATES, k * 5)
+    if filters:
+        depth = max(depth, vindex.manifest.count)  # filter after search: look at everything
+    from kb.intent import cue_score, expanded_query, intents_of
+
+    intents = intents_of(query)
+    dense = vindex.search(query_vector, depth)
+    lexical = store.lexical(expanded_query(query, intents), depth)
+    fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]])
+    dense_score = dict(dense)
+    lex_score = dict(lexical)
+    ranked = sorted(fused, key=lambda i: -fused[i])
+    rows = store.passages(ranked[: max(RERANK_DEPTH, k * 3) if not filters else len(ranked)])
+    candidates = [i for i in ranked if i in rows and filters.allows(rows[i]["doc"])][
+        : max(RERANK_DEPTH, k * 3)
+    ]
+    if not candidates:
+        return []
+    sentences = store.sentences(candidates)
+    missing = [i for i in candidates if i not in dense_score]
+    if missing:
+        for i, vec in store.passage_vectors_for(missing).items():
+            dense_score[i] = float(vec @ query_vector)
+    max_lex = max(lex_score.values()) if lex_score else 1.0
+    qterms = _terms(query)
+    scored: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
+    for i in candidates:
+        sents = sentences.get(i, [])
+        best_sim, best_span = -1.0, None
+        for s, e, vec in sents:
+            sim = float(vec @ query_vector)
+            if sim > best_sim:
+                best_sim, best_span = sim, (s, e)
+        dense_sim = dense_score.get(i, 0.0)
+        lex = lex_score.get(i, 0.0) / max_lex if max_lex > 0 else 0.0
+        text = rows[i]["text"]
+        coverage = len(qterms & _terms(text)) / len(qterms) if qterms else 0.0
+        # Fragments of a few words match questions too easily; they carry little evidence.
+        brevity = min(1.0, len(text.split()) / SHORT_WORDS) ** 0.5
+        cue = cue_score(text, intents)
+        components = {
+            "rrf": fused[i],
+            "dense": dense_sim,
+            "sentence": max(best_sim, 0.0),
+            "lexical": lex,
+            "coverage": coverage,
+            "intent": cue,
+            "brevity": brevity,
+        }
+        score = (
+            brevity * (0.4 * dense_sim + 0.3 * max(best_sim, dense_sim))
+            + 0.1 * lex
+            + 0.05 * coverage
+            + 0.2 * cue
+        )
+        components["rerank"] = score
+        scored.append((score, i, components, best_span))
+    scored.sort(key=lambda t: -t[0])
+    # Diversity: at most `per_doc` passages from one document while others remain.
+    chosen: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
+    overflow = []
+    counts: dict[str, int] = {}
+    for item in scored:
+        doc_id = rows[item[1]]["doc"].id
+        if counts.get(doc_id, 0) < per_doc:
+            chosen.append(item)
+            counts[doc_id] = counts.get(doc_id, 0) + 1
+        else:
+            overflow.append(item)
+    chosen.extend(overflow)
+    hits = []
+    for rank, (score, i, components, span) in enumerate(chosen[:k], start=1):
+        row = rows[i]
+        hits.append(
+            Hit(
+                rank=rank,
+                score=score,
+                passage_id=row["id"],
+                text=row["text"],
+                start=row["start"],
+                end=row["end"],
+                doc=row["doc"],
+                best_sentence=span,
+                components=components,
+            )
+        )
+    return hits

@@ -1,0 +1,557 @@
+"""All of kb's SQL: one SQLite database holding documents, passages, sentences,
+their vectors, statistics and claims, with FTS5 (BM25) over the passages.
+
+The schema is built by ordered, named migrations recorded in `migrations`;
+a shipped migration is never edited, a change is a new one. Writes of one
+document happen in one transaction, and the `generation` counter in `meta`
+goes up with every change to passages, so the faiss index (derived data,
+see `kb.index`) can tell when it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.errors import IndexMismatch, NotFound
+from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+M001_INITIAL = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            clean_sha TEXT NOT NULL,
+            encoding TEXT,
+            pipeline TEXT NOT NULL,
+            title TEXT, author TEXT, date TEXT, publisher TEXT, url TEXT, language TEXT,
+            citekey TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            removed TEXT NOT NULL DEFAULT '[]',
+            ingested_at TEXT NOT NULL
+        );
+        CREATE TABLE vectors (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+        CREATE TABLE passages (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            context TEXT NOT NULL DEFAULT '',
+            vector_key TEXT NOT NULL
+        );
+        CREATE INDEX passages_doc ON passages(doc_id);
+        CREATE TABLE sentences (
+            rowid INTEGER PRIMARY KEY,
+            passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            vector_key TEXT NOT NULL
+        );
+        CREATE INDEX sentences_passage ON sentences(passage_rowid);
+        CREATE VIRTUAL TABLE passages_fts USING fts5(
+            text, context, content='passages', content_rowid='rowid',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+            INSERT INTO passages_fts(rowid, text, context) VALUES (new.rowid, new.text, new.context);
+        END;
+        CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+            INSERT INTO passages_fts(passages_fts, rowid, text, context)
+            VALUES ('delete', old.rowid, old.text, old.context);
+        END;
+        CREATE TABLE statistics (
+            id TEXT PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            value REAL NOT NULL,
+            unit TEXT NOT NULL,
+            population TEXT,
+            source TEXT,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX statistics_doc ON statistics(doc_id);
+        CREATE TABLE claims (
+            id TEXT PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            speaker TEXT,
+            organization TEXT,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX claims_doc ON claims(doc_id);
+"""
+
+# Ordered, named migrations: (name, SQL script). Append new ones; never edit a shipped one.
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_initial", M001_INITIAL),
+]
+
+_FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_FTS_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+    ]
+)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query from free text: its words, quoted, OR-ed; None if no words."""
+    words = [w.lower() for w in _FTS_WORD.findall(text)]
+    terms = [w for w in words if w not in _FTS_STOP] or words
+    seen: list[str] = []
+    for w in terms:
+        if w not in seen:
+            seen.append(w)
+    return " OR ".join(f'"{w}"' for w in seen) if seen else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """The SQLite database of one index directory."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        else:
+            self._check_schema()
+
+    # -- schema ---------------------------------------------------------------
+
+    def _applied(self) -> set[str]:
+        exists = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='migrations'"
+        ).fetchone()
+        if not exists:
+            return set()
+        return {r[0] for r in self.db.execute("SELECT name FROM migrations")}
+
+    def _migrate(self) -> None:
+        """Apply the migrations this database lacks, each in its own transaction."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        applied = self._applied()
+        unknown = applied - {name for name, _ in MIGRATIONS}
+        if unknown:
+            raise IndexMismatch(
+                f"the index at {self.path.parent} was written by a newer kb "
+                f"(migrations {sorted(unknown)}); upgrade kb or run `kb rebuild`"
+            )
+        for name, sql in MIGRATIONS:
+            if name in applied:
+                continue
+            log.info("applying migration %s", name)
+            try:
+                # executescript commits any open transaction first, so BEGIN goes inside the script.
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\n"
+                    f"INSERT INTO migrations VALUES ('{name}', '{_now()}');\n"
+                    f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
+                    "COMMIT;"
+                )
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+
+    def _check_schema(self) -> None:
+        applied = self._applied()
+        expected = {name for name, _ in MIGRATIONS}
+        if applied != expected:
+            raise IndexMismatch(
+                f"the index at {self.path.parent} has schema {sorted(applied)}, this kb expects "
+                f"{sorted(expected)}; run `kb ingest` to migrate or `kb rebuild`"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta -----------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0") or 0)
+
+    # -- documents ------------------------------------------------------------
+
+    def _doc(self, row: sqlite3.Row) -> DocInfo:
+        return DocInfo(
+            id=row["id"],
+            path=row["path"],
+            kind=row["kind"],
+            sha=row["sha"],
+            clean_sha=row["clean_sha"],
+            title=row["title"],
+            author=row["author"],
+            date=row["date"],
+            publisher=row["publisher"],
+            url=row["url"],
+            language=row["language"],
+            citekey=row["citekey"],
+        )
+
+    _DOC_COLS = "id, path, kind, sha, clean_sha, title, author, date, publisher, url, language, citekey"
+
+    def documents(self) -> list[DocInfo]:
+        rows = self.db.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY path")
+        return [self._doc(r) for r in rows]
+
+    def doc_state(self, path: str) -> tuple[str, str, str, str] | None:
+        """(id, sha, clean_sha, pipeline) of the document stored for a path."""
+        row = self.db.execute(
+            "SELECT id, sha, clean_sha, pipeline FROM documents WHERE path = ?", (path,)
+        ).fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    def doc_with_sha(self, sha: str) -> str | None:
+        row = self.db.execute("SELECT path FROM documents WHERE sha = ?", (sha,)).fetchone()
+        return row[0] if row else None
+
+    def find_doc(self, ref: str) -> DocInfo:
+        """A document by id, id prefix (6+ characters), path as ingested, or citation key."""
+        row = self.db.execute(
+            f"SELECT {self._DOC_COLS} FROM documents WHERE id = ? OR path = ? OR citekey = ?",
+            (ref, ref, ref),
+        ).fetchone()
+        if row is None and len(ref) >= 6 and re.fullmatch(r"[0-9a-f]+", ref):
+            rows = self.db.execute(
+                f"SELECT {self._DOC_COLS} FROM documents WHERE id LIKE ?", (ref + "%",)
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None:
+            raise NotFound(f"no document {ref!r} in the index (try `kb docs`)")
+        return self._doc(row)
+
+    def doc_text(self, doc_id: str) -> str:
+        row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document {doc_id!r}")
+        return row[0]
+
+    def doc_removed(self, doc_id: str) -> list[dict[str, str]]:
+        row = self.db.execute("SELECT removed FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def _citekey(self, base: str, doc_id: str) -> str:
+        taken = {
+            r[0]
+            for r in self.db.execute(
+                "SELECT citekey FROM documents WHERE citekey LIKE ? AND id != ?", (base + "%", doc_id)
+            )
+        }
+        if base not in taken:
+            return base
+        for suffix in "abcdefghijklmnopqrstuvwxyz":
+            if base + suffix not in taken:
+                return base + suffix
+        return f"{base}-{doc_id[:6]}"
+
+    def replace_document(
+        self,
+        doc: CleanDoc,
+        encoding: str,
+        pipeline: str,
+        citekey: str,
+        passages: Sequence[Passage],
+        passage_keys: Sequence[str],
+        sentence_keys: Sequence[Sequence[str]],
+        new_vectors: dict[str, np.ndarray],
+        statistics: Iterable[Statistic],
+        claims: Iterable[Claim],
+    ) -> None:
+        """Store a document and everything derived from it, replacing what its path held, atomically."""
+        import hashlib
+
+        clean_sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM documents WHERE path = ? OR id = ?", (doc.path, doc.id))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                [(k, v.astype(np.float32).tobytes()) for k, v in new_vectors.items()],
+            )
+            m = doc.meta
+            self.db.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.id,
+                    doc.path,
+                    doc.kind,
+                    doc.sha,
+                    clean_sha,
+                    encoding,
+                    pipeline,
+                    m.title,
+                    m.author,
+                    m.date,
+                    m.publisher,
+                    m.url,
+                    m.language,
+                    self._citekey(citekey, doc.id),
+                    doc.text,
+                    json.dumps([{"text": r.text, "reason": r.reason} for r in doc.removed]),
+                    _now(),
+                ),
+            )
+            for p, key, skeys in zip(passages, passage_keys, sentence_keys):
+                cur = self.db.execute(
+                    "INSERT INTO passages (id, doc_id, ordinal, start_char, end_char, text, context, vector_key)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (p.id, p.doc_id, p.ordinal, p.start, p.end, p.text, p.context, key),
+                )
+                self.db.executemany(
+                    "INSERT INTO sentences (passage_rowid, start_char, end_char, vector_key) VALUES (?,?,?,?)",
+                    [(cur.lastrowid, s, e, k) for (s, e), k in zip(p.sentences, skeys)],
+                )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO statistics VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        s.id,
+                        s.doc_id,
+                        s.value,
+                        s.unit,
+                        s.population,
+                        s.source,
+                        s.start,
+                        s.end,
+                        json.dumps(s.to_dict()),
+                    )
+                    for s in statistics
+                ],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.id,
+                        c.doc_id,
+                        c.kind,
+                        c.speaker,
+                        c.organization,
+                        c.start,
+                        c.end,
+                        json.dumps(c.to_dict()),
+                    )
+                    for c in claims
+                ],
+            )
+            self._bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def touch_pipeline(self, doc_id: str, pipeline: str) -> None:
+        """Record that a document was re-checked by a newer pipeline and nothing changed."""
+        self.db.execute("UPDATE documents SET pipeline = ? WHERE id = ?", (pipeline, doc_id))
+
+    def delete_documents(self, paths: Iterable[str]) -> int:
+        paths = list(paths)
+        if not paths:
+            return 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            n = 0
+            for path in paths:
+                n += self.db.execute("DELETE FROM documents WHERE path = ?", (path,)).rowcount
+            self._bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return n
+
+    def _bump(self) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def gc_vectors(self) -> int:
+        """Drop vectors no passage or sentence refers to any more."""
+        return self.db.execute(
+            "DELETE FROM vectors WHERE key NOT IN (SELECT vector_key FROM passages)"
+            " AND key NOT IN (SELECT vector_key FROM sentences)"
+        ).rowcount
+
+    # -- vectors --------------------------------------------------------------
+
+    def known_vectors(self, keys: Iterable[str]) -> set[str]:
+        keys = list(set(keys))
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(f"SELECT key FROM vectors WHERE key IN ({q})", chunk))
+        return found
+
+    def passage_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of every passage, for building the faiss index."""
+        rows = self.db.execute(
+            "SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key ORDER BY p.rowid"
+        ).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        vecs = np.zeros((len(rows), dim), dtype=np.float32)
+        for i, r in enumerate(rows):
+            vecs[i] = np.frombuffer(r[1], dtype=np.float32)
+        return ids, vecs
+
+    def passage_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    # -- search ---------------------------------------------------------------
+
+    def lexical(self, query: str, limit: int) -> list[tuple[int, float]]:
+        """(passage rowid, BM25 score; higher is better) for the best FTS5 matches."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self.db.execute(
+            "SELECT rowid, bm25(passages_fts, 1.0, 0.3) AS s FROM passages_fts WHERE passages_fts MATCH ?"
+            " ORDER BY s LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def passages(self, rowids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Passage rows with their document, by rowid."""
+        if not rowids:
+            return {}
+        q = ",".join("?" * len(rowids))
+        rows = self.db.execute(
+            f"SELECT p.rowid AS rowid, p.id AS pid, p.doc_id, p.start_char, p.end_char, p.text, p.context,"
+            f" {', '.join('d.' + c + ' AS d_' + c for c in self._DOC_COLS.split(', '))}"
+            f" FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.rowid IN ({q})",
+            list(rowids),
+        ).fetchall()
+        out = {}
+        for r in rows:
+            doc = DocInfo(**{c: r["d_" + c] for c in self._DOC_COLS.split(", ")})
+            out[int(r["rowid"])] = {
+                "id": r["pid"],
+                "doc": doc,
+                "start": r["start_char"],
+                "end": r["end_char"],
+                "text": r["text"],
+                "context": r["context"],
+            }
+        return out
+
+    def sentences(self, rowids: Sequence[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) of the given passages."""
+        if not rowids:
+            return {}
+        q = ",".join("?" * len(rowids))
+        rows = self.db.execute(
+            f"SELECT s.passage_rowid, s.start_char, s.end_char, v.data FROM sentences s"
+            f" JOIN vectors v ON v.key = s.vector_key WHERE s.passage_rowid IN ({q}) ORDER BY s.rowid",
+            list(rowids),
+        ).fetchall()
+        out: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        for r in rows:
+            out.setdefault(int(r[0]), []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
+        return out
+
+    def passage_vectors_for(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        if not rowids:
+            return {}
+        q = ",".join("?" * len(rowids))
+        rows = self.db.execute(
+            f"SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key WHERE p.rowid IN ({q})",
+            list(rowids),
+        ).fetchall()
+        return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    # -- statistics and claims -------------------------------------------------
+
+    def statistics(self, doc_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT data FROM statistics"
+        args: tuple[Any, ...] = ()
+        if doc_id:
+            sql += " WHERE doc_id = ?"
+            args = (doc_id,)
+        rows = self.db.execute(sql + " ORDER BY doc_id, start_char", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def claims(self, doc_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT data FROM claims"
+        args: tuple[Any, ...] = ()
+        if doc_id:
+            sql += " WHERE doc_id = ?"
+            args = (doc_id,)
+        rows = self.db.execute(sql + " ORDER BY doc_id, start_char", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def record(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
+        """A statistic or claim by id: ("statistic" | "claim", record)."""
+        for table, kind in (("statistics", "statistic"), ("claims", "claim")):
+            row = self.db.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
+            if row:
+                return kind, json.loads(row[0])
+        return None

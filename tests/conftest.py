@@ -1,0 +1,39 @@
+"""Shared fixtures: a temporary index with the deterministic fake embedder, the shipped corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.api import KnowledgeBase
+from kb.embed import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped corpus."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest)
+    return dest
+
+
+@pytest.fixture
+def fake_kb(tmp_path: Path) -> KnowledgeBase:
+    """A knowledge base in a temporary directory, embedding with the fake model."""
+    kb = KnowledgeBase(tmp_path / "index", embedder=FakeEmbedder())
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI tests: fake embedder, index under tmp_path, cwd = tmp_path."""
+    monkeypatch.setenv("KB_EMBEDDER", "fake")
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
+    monkeypatch.chdir(tmp_path)
+    return {"KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "index")}

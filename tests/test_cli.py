@@ -1,0 +1,101 @@
+"""CLI contracts: JSON shapes, --index placement, help text, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture
+def runner(fake_env: dict[str, str], tmp_path: Path) -> CliRunner:
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for name, command in cli.commands.items():
+        assert command.help, name
+        out = run(runner, name, "-h")
+        assert "Usage" in out
+
+
+def test_ask_builds_index_on_first_use_and_prints_citations(runner: CliRunner, tmp_path: Path) -> None:
+    out = run(runner, "ask", "what blocks collaboration")
+    assert "[1]" in out and "corpus/" in out
+    assert (tmp_path / "index" / "kb.sqlite").exists()
+
+
+def test_ask_json_shape(runner: CliRunner, tmp_path: Path) -> None:
+    run(runner, "ingest", "corpus", "--index", str(tmp_path / "other"))
+    out = run(runner, "ask", "marketing budget", "--json", "-k", "3", "--index", str(tmp_path / "other"))
+    answer = json.loads(out)
+    assert answer["query"] == "marketing budget"
+    assert len(answer["results"]) == 3
+    r = answer["results"][0]
+    assert {"rank", "score", "text", "start", "end", "doc"} <= set(r)
+    assert {"id", "path", "title", "author", "date", "publisher", "url"} <= set(r["doc"])
+    shown = json.loads(run(runner, "show", r["doc"]["id"], "--json", "--index", str(tmp_path / "other")))
+    assert shown["text"][r["start"] : r["end"]] == r["text"]
+
+
+def test_ask_batch_answers_in_order(runner: CliRunner, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("first question about budgets\n\nsecond about Forrester\n")
+    out = run(runner, "ask", "--batch", str(qfile), "--json")
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x["query"] for x in lines] == ["first question about budgets", "second about Forrester"]
+
+
+def test_clean_json(runner: CliRunner) -> None:
+    out = run(runner, "clean", "--json", "corpus/002_56e87b44efce0d55.txt")
+    rec = json.loads(out)
+    assert {"path", "text", "title", "author", "date", "publisher", "url", "removed"} <= set(rec)
+    assert rec["author"] == "Thomas Wailgum" and rec["date"] == "2010-10-04"
+    assert all({"text", "reason"} <= set(r) for r in rec["removed"])
+
+
+def test_stats_and_claims_json(runner: CliRunner) -> None:
+    run(runner, "ingest", "-q")
+    stats = [json.loads(x) for x in run(runner, "stats", "--json").splitlines()]
+    assert stats
+    for s in stats:
+        assert {"id", "doc", "value", "unit", "population", "sentence", "start", "end"} <= set(s)
+        assert isinstance(s["value"], float | int)
+    run(runner, "claims", "--json")
+
+
+def test_show_removed(runner: CliRunner) -> None:
+    run(runner, "ingest", "-q")
+    out = run(runner, "show", "corpus/004_821587fe1b1220a6.txt", "--removed")
+    assert "[after the article] Join the newsletter!" in out
+
+
+def test_errors_are_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["show", "nope", "--index", str(tmp_path / "empty-index")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "Error:" in result.stderr
+    result = runner.invoke(cli, ["ask"])
+    assert result.exit_code == 2
+
+
+def test_ingest_reports_skips(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_bytes(b"")
+    result = runner.invoke(cli, ["ingest", "corpus", "bad.txt"])
+    assert result.exit_code == 0
+    assert "skipped bad.txt: empty file" in result.stderr
+    assert "5 added" in result.stderr

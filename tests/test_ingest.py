@@ -1,0 +1,135 @@
+"""Ingest: idempotence, change, prune, offsets, bad files never lose what is indexed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.api import KnowledgeBase, clean_paths
+from kb.embed import FakeEmbedder
+from kb.errors import IndexLocked, IndexMismatch
+from kb.ingest.segment import segment
+
+
+def test_second_ingest_embeds_nothing(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    first = fake_kb.ingest([corpus_copy])
+    assert len(first.added) == 5 and first.embedded > 0
+    before = {d.id: d.clean_sha for d in fake_kb.documents()}
+    second = fake_kb.ingest([corpus_copy])
+    assert second.embedded == 0
+    assert len(second.unchanged) == 5 and not second.added and not second.updated
+    assert {d.id: d.clean_sha for d in fake_kb.documents()} == before
+
+
+def test_changed_file_replaces_its_records(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    fake_kb.ingest([corpus_copy])
+    path = corpus_copy / "003_4cd8be895641277d.txt"
+    old = fake_kb.show(str(path))
+    path.write_text(
+        path.read_text()
+        + "\nA brand new closing paragraph says that partnerships between marketing and technology leaders keep getting stronger every year.\n"
+    )
+    report = fake_kb.ingest([corpus_copy])
+    assert len(report.updated) == 1 and len(report.unchanged) == 4
+    assert 0 < report.embedded < 10  # only the new text is embedded
+    new = fake_kb.show(str(path))
+    assert new["id"] != old["id"]
+    assert "brand new closing paragraph" in new["text"]
+    assert len(fake_kb.documents()) == 5
+    hits = fake_kb.ask("brand new closing paragraph partnerships stronger", k=3).hits
+    assert hits[0].doc.id == new["id"]
+
+
+def test_prune_drops_deleted_files(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    fake_kb.ingest([corpus_copy])
+    (corpus_copy / "000_5cbb94a0aa304e13.txt").unlink()
+    report = fake_kb.ingest([corpus_copy])
+    assert len(fake_kb.documents()) == 5  # without --prune nothing is dropped
+    report = fake_kb.ingest([corpus_copy], prune=True)
+    assert len(report.removed) == 1
+    assert len(fake_kb.documents()) == 4
+    assert all("000_" not in h.doc.path for h in fake_kb.ask("Felix and Oscar odd couples", k=10).hits)
+
+
+def test_bad_files_are_skipped_and_nothing_is_lost(
+    fake_kb: KnowledgeBase, corpus_copy: Path, tmp_path: Path
+) -> None:
+    fake_kb.ingest([corpus_copy])
+    before = {d.id for d in fake_kb.documents()}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    (bad / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (bad / "script.html").write_bytes(
+        b"<html><head><script>var x = 1;</script></head><body><script>run()</script></body></html>"
+    )
+    skipped: list[tuple[str, str]] = []
+    report = fake_kb.ingest([bad, tmp_path / "missing.txt"], on_skip=lambda p, r: skipped.append((p, r)))
+    assert not report.added
+    assert len(report.skipped) == 5
+    assert all(reason for _, reason in skipped)
+    assert {d.id for d in fake_kb.documents()} == before
+    assert fake_kb.ask("collaboration", k=3).hits
+
+
+def test_every_hit_and_record_is_a_slice_of_the_clean_text(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    fake_kb.ingest([corpus_copy])
+    texts = {d.id: fake_kb.show(d.id)["text"] for d in fake_kb.documents()}
+    for q in ["what blocks collaboration", "budget", "Forrester recommends", "digital strategy"]:
+        for hit in fake_kb.ask(q, k=10).hits:
+            assert texts[hit.doc.id][hit.start : hit.end] == hit.text
+            if hit.best_sentence:
+                s, e = hit.best_sentence
+                assert hit.start <= s < e <= hit.end
+    for r in fake_kb.statistics():
+        text = texts[r["doc"]["id"]]
+        assert text[r["start"] : r["end"]] == r["value_text"]
+        assert text[r["sentence_start"] : r["sentence_end"]] == r["sentence"]
+
+
+def test_passages_cover_clean_text_with_valid_sentences(corpus_copy: Path) -> None:
+    for doc in clean_paths([corpus_copy]):
+        passages = segment(doc)
+        assert passages
+        for p in passages:
+            assert doc.text[p.start : p.end] == p.text
+            for s, e in p.sentences:
+                assert p.start <= s < e <= p.end
+
+
+def test_index_rebuilt_from_store_when_faiss_file_is_damaged(
+    fake_kb: KnowledgeBase, corpus_copy: Path
+) -> None:
+    fake_kb.ingest([corpus_copy])
+    expected = [h.passage_id for h in fake_kb.ask("marketing budget technology", k=5).hits]
+    (fake_kb.directory / "vectors.faiss").write_bytes(b"garbage")
+    fresh = KnowledgeBase(fake_kb.directory, embedder=FakeEmbedder())
+    assert [h.passage_id for h in fresh.ask("marketing budget technology", k=5).hits] == expected
+    fresh.close()
+
+
+def test_model_mismatch_is_reported(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    fake_kb.ingest([corpus_copy])
+    other = FakeEmbedder()
+    other.name = "another/model"
+    with pytest.raises(IndexMismatch, match="kb rebuild"):
+        KnowledgeBase(fake_kb.directory, embedder=other).ask("budget")
+
+
+def test_second_writer_is_refused(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    from filelock import FileLock
+
+    fake_kb.directory.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(fake_kb.directory / "write.lock")), pytest.raises(IndexLocked):
+        fake_kb.ingest([corpus_copy])
+
+
+def test_rebuild_restores_everything(fake_kb: KnowledgeBase, corpus_copy: Path) -> None:
+    os.chdir(corpus_copy.parent)
+    fake_kb.ingest([corpus_copy])
+    before = sorted((d.id, d.clean_sha) for d in fake_kb.documents())
+    fake_kb.rebuild()
+    assert sorted((d.id, d.clean_sha) for d in fake_kb.documents()) == before

@@ -1,0 +1,39 @@
+"""Fusion and ranking on small fixtures."""
+
+from __future__ import annotations
+
+from kb.intent import cue_score, expanded_query, intents_of
+from kb.search import Filters, rrf
+from kb.store import fts_query
+
+
+def test_rrf_prefers_items_ranked_well_by_both() -> None:
+    scores = rrf([[1, 2, 3], [3, 1, 4]])
+    assert max(scores, key=scores.get) == 1
+    assert scores[3] > scores[2]
+    assert scores[4] < scores[2]
+
+
+def test_fts_query_is_safe() -> None:
+    assert fts_query('what "blocks" collaboration? OR NOT *') == '"blocks" OR "collaboration" OR "not"'
+    assert fts_query("???") is None
+
+
+def test_intents() -> None:
+    obstacle = intents_of("what blocks collaboration")
+    assert [i.name for i in obstacle] == ["obstacle"]
+    assert "barrier" in expanded_query("what blocks collaboration", obstacle)
+    assert cue_score("Teams are siloed and lack trust, a barrier to progress.", obstacle) == 1.0
+    assert cue_score("The weather was pleasant.", obstacle) == 0.0
+    assert intents_of("the history of the company") == []
+
+
+def test_filters() -> None:
+    from kb.records import DocInfo
+
+    doc = DocInfo("a", "p", "txt", "s", "c", "t", None, "2010-10-04", "CIO", None, None, "k")
+    assert Filters(since="2010").allows(doc)
+    assert not Filters(since="2011-01-01").allows(doc)
+    assert Filters(until="2010").allows(doc)
+    assert not Filters(publisher="Forbes").allows(doc)
+    assert not Filters(doc_ids=("b",)).allows(doc)
