@@ -217,7 +217,7 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"^(?:show|view|hide|load|read|see)?\s*(?:all\s+)?(?:\d+\s+)?comments?\b|\bleave a (?:comment|reply)\b"
             r"|\bin the comments\b|\bpost a comment\b|\badd a comment\b|\bcomments? (?:are )?closed\b"
-            r"|^\d+\s+(?:comments?|replies)$|^reply$",
+            r"|^\d+\s+(?:comments?|replies)$|^reply$|^\S+(?:\s\S+){0,3}\s(?:says|said|wrote|writes|commented):$",
             re.I,
         ),
     ),
@@ -281,10 +281,17 @@ class Block:
     keep: bool = False
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
 def _block(text: str, start: int, end: int) -> Block:
     words = _WORD.findall(text)
     stops = sum(1 for w in words if w.lower() in STOP_WORDS)
-    return Block(start, end, text, len(words), stops / len(words) if words else 0.0)
+    count = len(words)
+    cjk = len(_CJK.findall(text))
+    if cjk > len(text) // 3:
+        count = max(count, cjk // 2)  # scripts without spaces: about two characters a word
+    return Block(start, end, text, count, stops / len(words) if words else 0.0)
 
 
 def split_blocks(text: str) -> list[Block]:
@@ -340,7 +347,7 @@ def parse_date(text: str) -> str | None:
 
 
 _BYLINE = re.compile(
-    r"^(?:written\s+)?by[:\s]+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w'’-]+)(?:\s*(?:,|\||-|–|—|\band\b).*)?$",
+    r"^(?:written\s+|posted\s+|story\s+)?by[:\s]+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w'’-]+)(?:\s*(?:,|\||-|–|—|\band\b|\bon\b).*)?$",
     re.I,
 )
 _NAME = re.compile(r"^(?:[A-Z][a-z'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.|de|van|von|da|del|le)){1,3}$")
@@ -366,9 +373,24 @@ def _normal(text: str) -> str:
 
 
 def classify(blocks: list[Block]) -> None:
-    """Pass 1: a class for each block from its own shape."""
+    """Pass 1: a class for each block from its own shape.
+
+    The stop-word signal is English; on a page with almost no English stop words
+    (another language) blocks are judged by length and punctuation alone.
+    """
+    total = sum(b.words for b in blocks) or 1
+    english = sum(b.stop_ratio * b.words for b in blocks) / total >= 0.08
     for b in blocks:
         reason = chrome_reason(b)
+        if not english and not reason:
+            sentence_like = b.text.rstrip()[-1:] in '.?!。！？:"”»)'
+            if b.words >= 25 or (b.words >= 10 and sentence_like):
+                b.cls = "good"
+            elif b.words >= 6 and sentence_like:
+                b.cls = "near"
+            else:
+                b.cls = "short"
+            continue
         if reason:
             b.cls, b.reason = "bad", reason
         elif b.words >= 12 and b.stop_ratio >= 0.2:
@@ -379,6 +401,10 @@ def classify(blocks: list[Block]) -> None:
             b.cls = "near"
         else:
             b.cls = "short"
+
+
+def _sentence_end(text: str) -> bool:
+    return text.rstrip()[-1:] in ".?!:\"”'’)…"
 
 
 def _score(b: Block) -> float:
