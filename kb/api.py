@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
-from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, Passage, content_id
+from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, content_id
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,6 @@ def pipeline_version() -> str:
     for name in PIPELINE_MODULES:
         h.update((root / name).read_bytes())
     return h.hexdigest()[:12]
-
-
-def embed_text(passage: Passage) -> str:
-    """What the model sees for a passage: its heading or lead-in, then its text."""
-    return f"{passage.context}\n{passage.text}" if passage.context else passage.text
 
 
 def citekey(meta: Metadata, doc_id: str) -> str:
@@ -299,7 +294,7 @@ class KnowledgeBase:
         """Segment, extract, embed what is new, and store each document in its own transaction."""
         from kb.extract.claims import extract_claims
         from kb.extract.stats import extract_statistics
-        from kb.ingest.segment import segment
+        from kb.ingest.segment import embed_text, segment
 
         store = self.store
         embedder = self.embedder

@@ -18,6 +18,13 @@ MAX_WORDS = 160  # ~210 word pieces, inside MiniLM's 256-token window
 _BLOCK_SEP = re.compile(r"\n\s*\n")
 
 
+def embed_text(passage: Passage) -> str:
+    """What the model sees for a passage: its heading or lead-in, then its text.
+
+    Lives here, in a module the pipeline version hashes, so changing it re-embeds."""
+    return f"{passage.context}\n{passage.text}" if passage.context else passage.text
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets in `text`, shifted by `offset`, whitespace trimmed."""
     from sentencex import get_sentence_boundaries
