@@ -395,10 +395,56 @@ class KnowledgeBase:
         out["removed"] = self.store.doc_removed(doc.id)
         return out
 
-    def statistics(self, doc: str | None = None) -> list[dict[str, Any]]:
-        """Statistic records with their document's metadata under `doc`."""
+    def statistics(
+        self,
+        query: str | None = None,
+        doc: str | None = None,
+        unit: str | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        population: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Statistic records (with their document under `doc`), filtered, ranked by relevance to `query`."""
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
-        return self._with_docs(self.store.statistics(doc_id))
+        records = [
+            r
+            for r in self.store.statistics(doc_id)
+            if (not unit or r["unit"].lower() == unit.lower())
+            and (minimum is None or r["value"] >= minimum)
+            and (maximum is None or r["value"] <= maximum)
+            and (not population or population.lower() in (r.get("population") or "").lower())
+            and (not source or source.lower() in (r.get("source") or "").lower())
+        ]
+        if query and records:
+            records = self._rank_by_sentence(query, records)
+        return self._with_docs(records[:limit] if limit else records)
+
+    def _rank_by_sentence(self, query: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Order records by cosine between the query and each record's sentence, plus word overlap."""
+        import numpy as np
+
+        from kb.search import _terms
+
+        sentences = sorted({r["sentence"] for r in records})
+        vectors = dict(zip(sentences, self.embedder.encode(sentences)))
+        qvec = self.embedder.encode([query])[0]
+        qterms = _terms(query)
+
+        def score(r: dict[str, Any]) -> float:
+            overlap = len(qterms & _terms(r["sentence"] + " " + (r.get("population") or ""))) / max(
+                len(qterms), 1
+            )
+            return float(np.dot(vectors[r["sentence"]], qvec)) + 0.3 * overlap
+
+        scored = sorted(((score(r), i, r) for i, r in enumerate(records)), key=lambda t: (-t[0], t[1]))
+        out = []
+        for value, _, r in scored:
+            r = dict(r)
+            r["score"] = round(value, 6)
+            out.append(r)
+        return out
 
     def claims(self, doc: str | None = None) -> list[dict[str, Any]]:
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None

@@ -288,21 +288,56 @@ def docs(as_json: bool, index_dir: Path) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "csv"]), default="text", show_default=True)
+@click.option("--unit", help="Only this unit (percent, count, times, currency...).")
+@click.option("--min", "minimum", type=float, help="Only values >= this.")
+@click.option("--max", "maximum", type=float, help="Only values <= this.")
+@click.option("--population", help="Only populations containing this text.")
+@click.option("--source", help="Only sources containing this text.")
 @click.option("--doc", help="Only this document (id or path).")
+@click.option(
+    "-k", "limit", type=click.IntRange(1), help="At most this many (default: all; 10 with a QUERY)."
+)
 @index_option
 @handle_errors
-def stats(as_json: bool, fmt: str, doc: str | None, index_dir: Path) -> None:
-    """List statistics extracted from the documents: value, unit, population, sentence."""
+def stats(
+    query: str | None,
+    as_json: bool,
+    fmt: str,
+    unit: str | None,
+    minimum: float | None,
+    maximum: float | None,
+    population: str | None,
+    source: str | None,
+    doc: str | None,
+    limit: int | None,
+    index_dir: Path,
+) -> None:
+    """List statistics: value, unit, population, source and the verbatim sentence.
+
+    With QUERY, the most relevant first; --format md prints draft-ready lines with citations.
+    """
     from kb import render
 
-    records = _kb(index_dir).statistics(doc=doc)
+    records = _kb(index_dir).statistics(
+        query=query,
+        doc=doc,
+        unit=unit,
+        minimum=minimum,
+        maximum=maximum,
+        population=population,
+        source=source,
+        limit=limit or (10 if query else None),
+    )
     if as_json:
         for r in records:
             _emit(render.dumps(r))
     elif fmt == "csv":
         click.echo(render.stats_csv(records), nl=False)
+    elif fmt == "md":
+        click.echo(render.stats_markdown(records), nl=False)
     else:
         click.echo(render.stats_text(records), nl=False)
 

@@ -89,6 +89,41 @@ def stats_text(records: Iterable[dict[str, Any]]) -> str:
     return "\n".join(out) + ("\n" if out else "No statistics found.\n")
 
 
+def reference(doc: dict[str, Any]) -> str:
+    """'Thomas Wailgum, "CMOs and CIOs: Can This Relationship Be Saved?", CIO, 2010-10-04. path'."""
+    parts = [
+        doc.get("author"),
+        f"“{doc['title']}”" if doc.get("title") else None,
+        doc.get("publisher"),
+        doc.get("date"),
+    ]
+    text = ", ".join(p for p in parts if p) or doc.get("path", "")
+    return f"{text}. {doc.get('url') or doc.get('path')}"
+
+
+def stats_markdown(records: Iterable[dict[str, Any]]) -> str:
+    """Draft-ready lines: the figure as written, who it is about, the study, a Pandoc citation,
+    and the verbatim sentence to check it against; a footnote per source document."""
+    lines: list[str] = []
+    docs: dict[str, dict[str, Any]] = {}
+    for r in records:
+        doc = r.get("doc") or {}
+        key = doc.get("citekey") or doc.get("id", "source")
+        docs[key] = doc
+        about = f" of {r['population']}" if r.get("population") and r["unit"] == "percent" else ""
+        if r["unit"] == "count" and r.get("population") and r["population"] not in r["value_text"]:
+            about = f" {r['population']}"
+        measure = f" {r['measure']}" if r.get("measure") else ""
+        source = f" ({r['source']})" if r.get("source") else ""
+        lines.append(f"- {r['value_text']}{about}{measure}{source} [@{key}][^{key}]")
+        lines.append(f"  > {r['sentence']}")
+    if not lines:
+        return "No statistics found.\n"
+    lines.append("")
+    lines.extend(f"[^{key}]: {reference(doc)}" for key, doc in docs.items())
+    return "\n".join(lines) + "\n"
+
+
 def stats_csv(records: Iterable[dict[str, Any]]) -> str:
     fields = [
         "id",

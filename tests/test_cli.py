@@ -99,3 +99,23 @@ def test_ingest_reports_skips(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "skipped bad.txt: empty file" in result.stderr
     assert "5 added" in result.stderr
+
+
+def test_stats_filters_query_and_markdown(runner: CliRunner) -> None:
+    run(runner, "ingest", "-q")
+    times = [json.loads(x) for x in run(runner, "stats", "--unit", "times", "--json").splitlines()]
+    assert [r["value"] for r in times] == [1.3]
+    high = [
+        json.loads(x) for x in run(runner, "stats", "--min", "70", "--unit", "percent", "--json").splitlines()
+    ]
+    assert high and all(r["value"] >= 70 for r in high)
+    cios = [json.loads(x) for x in run(runner, "stats", "--population", "CIOs", "--json").splitlines()]
+    assert cios and all("CIOs" in r["population"] for r in cios)
+    ranked = [
+        json.loads(x)
+        for x in run(runner, "stats", "marketing budget technology", "--json", "-k", "3").splitlines()
+    ]
+    assert len(ranked) == 3 and ranked[0]["value"] == 22
+    md = run(runner, "stats", "marketing budget technology", "--format", "md", "-k", "1")
+    assert md.startswith("- 22 per cent of global marketing budget")
+    assert "[@" in md and "\n[^" in md and "> However, with 22 per cent" in md

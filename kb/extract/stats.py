@@ -319,16 +319,20 @@ def _subject_before(sentence: str, rel_start: int) -> str | None:
     return np if np and re.search(r"s$|execs|staff|people", np) else None
 
 
-def _measure(sentence: str, rel_end: int) -> str | None:
-    """The clause that says what is counted: text after the population up to ';' or the next figure."""
-    rest = sentence[rel_end:]
-    rest = re.split(r";|\s(?:while|whereas)\s|\.\s|\.$", rest)[0]
-    m = re.search(
-        r"\b(said|say|says|saying|reported|believe[ds]?|noted|stated|indicated?|claim(?:s|ed)?|agree[ds]?|see|saw|"
-        r"are|were|have|has|had|expect\w*|plan\w*|think|feel|felt|use[ds]?)\b.*",
+def _measure(sentence: str, rel_end: int, population: str | None) -> str | None:
+    """What is counted: the clause after the figure's population, up to the next clause or figure."""
+    start = rel_end
+    if population:
+        at = sentence.find(population, rel_end)
+        if 0 <= at <= rel_end + 12:
+            start = at + len(population)
+    rest = sentence[start:]
+    rest = re.split(
+        r";|\.\s|\.$|\s(?:versus|vs\.?|while|whereas)\s|,\s(?:the|and|but|while|which|whereas)\s|,?\sand\s(?=[\w-]*\d)|:\s",
         rest,
-    )
-    text = (m.group(0) if m else rest).strip(" ,")
+    )[0]
+    text = rest.strip(' ,)”"')
+    text = re.sub(r"^(?:who|that|(?:of|among)\s+(?:them|those|these))\s+", "", text)
     return text[:200] or None
 
 
@@ -431,7 +435,7 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                         sentence_end=s_end,
                         qualifier=qualifier,
                         population=population,
-                        measure=_measure(sentence, rel_e) if f.unit != "count" else None,
+                        measure=_measure(sentence, rel_e, population) if f.unit != "count" else None,
                         comparison=comparison,
                         source=source,
                         sample_size=(sentence_sample if f.unit == "count" else sample_size),
@@ -442,7 +446,21 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                 )
             if sentence_sample:
                 sample_size = sentence_sample
+            _share_predicates(stats, s_start)
     return stats
+
+
+def _share_predicates(stats: list[Statistic], sentence_start: int) -> None:
+    """'80 percent of X and 68 percent of Y said Z': both figures measure Z."""
+    from dataclasses import replace
+
+    idx = [i for i, st in enumerate(stats) if st.sentence_start == sentence_start and st.unit != "count"]
+    following: str | None = None
+    for i in reversed(idx):
+        if stats[i].measure is None and following:
+            stats[i] = replace(stats[i], measure=following)
+        elif stats[i].measure:
+            following = stats[i].measure
 
 
 _PERIOD = re.compile(
