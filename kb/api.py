@@ -446,9 +446,32 @@ class KnowledgeBase:
             out.append(r)
         return out
 
-    def claims(self, doc: str | None = None) -> list[dict[str, Any]]:
+    def claims(
+        self,
+        query: str | None = None,
+        doc: str | None = None,
+        kind: str | None = None,
+        speaker: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Claim records, filtered by kind and speaker/organisation, ranked by relevance to `query`."""
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
-        return self._with_docs(self.store.claims(doc_id))
+        records = [
+            r
+            for r in self.store.claims(doc_id)
+            if (not kind or r["kind"] == kind)
+            and (
+                not speaker
+                or speaker.lower() in f"{r.get('speaker') or ''} {r.get('organization') or ''}".lower()
+            )
+        ]
+        if query and records:
+            for r in records:
+                r["sentence"] = r["text"]
+            records = self._rank_by_sentence(query, records)
+            for r in records:
+                r.pop("sentence", None)
+        return self._with_docs(records[:limit] if limit else records)
 
     def _with_docs(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         docs = {d.id: d.to_dict() for d in self.store.documents()}

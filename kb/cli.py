@@ -343,15 +343,36 @@ def stats(
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
+@click.option(
+    "--kind", type=click.Choice(["quote", "finding", "recommendation", "assertion"]), help="Only this kind."
+)
+@click.option("--speaker", help="Only claims whose speaker or organisation contains this text.")
 @click.option("--doc", help="Only this document (id or path).")
+@click.option(
+    "-k", "limit", type=click.IntRange(1), help="At most this many (default: all; 10 with a QUERY)."
+)
 @index_option
 @handle_errors
-def claims(as_json: bool, doc: str | None, index_dir: Path) -> None:
-    """List claims extracted from the documents: findings, quotes, recommendations."""
+def claims(
+    query: str | None,
+    as_json: bool,
+    kind: str | None,
+    speaker: str | None,
+    doc: str | None,
+    limit: int | None,
+    index_dir: Path,
+) -> None:
+    """List claims: quotes with their speaker, study findings, recommendations.
+
+    With QUERY, the most relevant first.
+    """
     from kb import render
 
-    records = _kb(index_dir).claims(doc=doc)
+    records = _kb(index_dir).claims(
+        query=query, doc=doc, kind=kind, speaker=speaker, limit=limit or (10 if query else None)
+    )
     if as_json:
         for r in records:
             _emit(render.dumps(r))

@@ -119,3 +119,12 @@ def test_stats_filters_query_and_markdown(runner: CliRunner) -> None:
     md = run(runner, "stats", "marketing budget technology", "--format", "md", "-k", "1")
     assert md.startswith("- 22 per cent of global marketing budget")
     assert "[@" in md and "\n[^" in md and "> However, with 22 per cent" in md
+
+
+def test_claims_by_speaker_and_kind(runner: CliRunner) -> None:
+    run(runner, "ingest", "-q")
+    brady = [json.loads(x) for x in run(runner, "claims", "--speaker", "Brady", "--json").splitlines()]
+    assert len(brady) == 1 and brady[0]["kind"] == "quote"
+    assert brady[0]["speaker"].startswith("Liz Brady, senior analyst")
+    recs = [json.loads(x) for x in run(runner, "claims", "--kind", "recommendation", "--json").splitlines()]
+    assert len(recs) == 7 and all(r["organization"] == "Forrester" for r in recs)

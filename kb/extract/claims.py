@@ -1,10 +1,230 @@
-"""Claims: attributed assertions, quotes, findings and recommendations."""
+"""Claims: attributed quotes, study findings and recommendations, verbatim with offsets.
+
+Rule-based and generic:
+- quote: quoted speech with a speaking verb; the speaker is a named person
+  ("says Liz Brady, senior analyst for Forrester"), a surname or pronoun
+  resolved to the last person the document named, and a quote that runs over
+  several paragraphs (opening marks on each, closing mark on the last) is one claim;
+- finding: a sentence reporting what a study, survey or report found or states;
+- recommendation: each item of a list introduced by "X recommends:" (or
+  "should"), attributed to X.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from kb.ingest.segment import blocks, sentence_spans
 from kb.records import Claim, CleanDoc
+
+_SAY = r"(?:says|said|notes|noted|adds|added|explains|explained|argues|argued|writes|wrote|states|stated|told|tells|warns|warned|believes|continues|continued|observes|observed|points out|pointed out|according to)"
+_NAME = r"[A-Z][a-z]+(?:[-\s](?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]\.)){1,2}"
+_ROLE = r"(?:,\s(?P<role>[^,.“”\"]{3,90}?))?(?=[,.;:]|\s(?:in|on)\s(?:the|his|her|a)\b|$)"
+# “...,” says Liz Brady, senior analyst ... / “...,” Breene notes / “...,” he said
+_AFTER = re.compile(
+    rf"[”\"]\s*,?\s*(?:(?P<verb1>{_SAY})\s+(?P<name1>{_NAME}|[A-Z][a-z]+){_ROLE}|(?P<name2>{_NAME}|[A-Z][a-z]+|he|she|they)\s+(?P<verb2>{_SAY}))"
+)
+# Noted Donovan Neale-May, executive director of the CMO Council, in the report: “...”
+# Commander notes that ... “...” / Keith Johnston, said in his blog
+_BEFORE = re.compile(
+    rf"(?:^|\.\s)(?:(?P<verb>{_SAY})\s+)?(?P<name>{_NAME}){_ROLE}[^“\"]{{0,60}}?(?:{_SAY})?[^“\"]{{0,40}}[:,]?\s*[“\"]"
+)
+_PERSON_INTRO = re.compile(
+    rf"(?P<name>{_NAME}),\s(?!who|which|said|says)(?P<role>[^,.“”\"]{{3,160}}?)(?=[,.;]|\swho\b)"
+)
+# "Vice-president and research director at Forrester, Keith Johnston, said ..."
+_ROLE_FIRST = re.compile(rf"(?P<role>[A-Z][^,.“”\"]{{3,120}}),\s(?P<name>{_NAME}),\s(?:{_SAY})")
+_SAY_WORDS = re.compile(rf"^(?:{_SAY})\s+", re.I)
+_FINDING = re.compile(
+    r"\b(?:study|survey|report|research|poll|analysis|white paper|data)\b[^.]{0,80}?\b(?:found|finds|shows?|showed|reveals?|revealed|"
+    r"confirms?|suggests?|indicates?|states|says|notes)\b|\baccording to (?:the |a |an |our )?(?:new |recent )?"
+    r"(?:study|survey|report|research|poll|findings|results)\b",
+    re.I,
+)
+_RECOMMENDS = re.compile(
+    r"(?P<who>[A-Z][\w&.’'-]*(?:\s[A-Z][\w&.’'-]*){0,4})\s+(?:recommends|suggests|advises|proposes)\s*:\s*$"
+)
+_BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□➢►*\-–—]|\d{1,2}[.)])\s+")
+_ORG_IN_ROLE = re.compile(
+    r"\b(?:at|of|for|with|from)\s+(?:the\s)?(?P<org>[A-Z][\w&.’'-]*(?:\s[A-Z][\w&.’'-]*){0,4})"
+)
+_PRONOUNS = {"he", "she", "they"}
+
+
+@dataclass(slots=True)
+class _Person:
+    name: str
+    role: str | None
+    organization: str | None
+
+
+def _org(role: str | None) -> str | None:
+    if not role:
+        return None
+    m = _ORG_IN_ROLE.search(role)
+    if not m:
+        return None
+    return re.split(r"’s\b|'s\b", m["org"])[0].strip()
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """Paragraph ranges holding quotations; a quote left open continues through the
+    following paragraphs that open with a quotation mark, up to the one that closes it."""
+    spans: list[tuple[int, int]] = []
+    open_start: int | None = None
+    prev_end = 0
+    for start, end in blocks(text):
+        para = text[start:end]
+        opens, closes = para.count("“"), para.count("”")
+        if open_start is not None:
+            if para.lstrip().startswith("“"):
+                if closes >= opens:
+                    spans.append((open_start, end))
+                    open_start = None
+                prev_end = end
+                continue
+            spans.append((open_start, prev_end))
+            open_start = None
+        if opens > closes:
+            open_start = start
+        elif opens or para.count('"') >= 2:
+            spans.append((start, end))
+        prev_end = end
+    if open_start is not None:
+        spans.append((open_start, prev_end))
+    return spans
+
+
+class _People:
+    """The people a document has named so far, for resolving surnames and pronouns."""
+
+    def __init__(self) -> None:
+        self.people: list[_Person] = []
+
+    def add(self, name: str, role: str | None) -> _Person:
+        for p in self.people:
+            if p.name == name:
+                if role and not p.role:
+                    p.role, p.organization = role, _org(role)
+                self.people.remove(p)
+                self.people.append(p)
+                return p
+        person = _Person(name, role, _org(role))
+        self.people.append(person)
+        return person
+
+    def resolve(self, mention: str) -> _Person | None:
+        if mention.lower() in _PRONOUNS:
+            return self.people[-1] if self.people else None
+        if " " in mention:
+            return None
+        for p in reversed(self.people):
+            if p.name.split()[-1] == mention or p.name.split()[0] == mention:
+                self.people.remove(p)
+                self.people.append(p)
+                return p
+        return None
+
+    def scan(self, text: str) -> None:
+        found = [(m.start(), m["name"], m["role"]) for m in _PERSON_INTRO.finditer(text)]
+        found += [(m.start("name"), m["name"], m["role"]) for m in _ROLE_FIRST.finditer(text)]
+        for _, name, role in sorted(found):
+            self.add(_SAY_WORDS.sub("", name), role)
+
+
+def _speaker(para: str, people: _People) -> _Person | None:
+    m = _AFTER.search(para)
+    if m:
+        name = m["name1"] or m["name2"]
+        if name and (" " in name):
+            return people.add(name, m["role"] if m["name1"] else None)
+        if name:
+            return people.resolve(name)
+    m = _BEFORE.search(para)
+    if m:
+        name = _SAY_WORDS.sub("", m["name"])
+        if " " in name:
+            return people.add(name, m["role"])
+        return people.resolve(name)
+    return None
 
 
 def extract_claims(doc: CleanDoc) -> list[Claim]:
-    """Every claim in the document, in order."""
-    return []
+    """Quotes, findings and recommendations of a document, in order."""
+    text = doc.text
+    claims: list[Claim] = []
+    people = _People()
+    quoted: list[tuple[int, int]] = []
+    quote_spans = _quote_spans(text)
+    para_list = list(blocks(text))
+    for start, end in quote_spans:
+        para = text[start:end]
+        people.scan(text[:start][-600:])
+        person = _speaker(para, people)
+        if person is None and not re.search(
+            r"\b(?:study|report|survey|research|poll|percent|per cent)\b|%", para, re.I
+        ):
+            continue  # quotation marks with no speaker and no study: scare quotes, titles
+        kind = "quote" if person else "finding"
+        claims.append(
+            Claim(
+                doc_id=doc.id,
+                kind=kind,
+                text=para,
+                start=start,
+                end=end,
+                speaker=(
+                    f"{person.name}, {person.role}"
+                    if person and person.role
+                    else person.name
+                    if person
+                    else None
+                ),
+                organization=person.organization if person else None,
+            )
+        )
+        quoted.append((start, end))
+
+    def inside_quote(a: int, b: int) -> bool:
+        return any(s <= a and b <= e for s, e in quoted)
+
+    # Findings: sentences that report a study's result, outside quotes already taken.
+    for b_start, b_end in para_list:
+        for s, e in sentence_spans(text[b_start:b_end], b_start):
+            if inside_quote(s, e):
+                continue
+            sentence = text[s:e]
+            if _FINDING.search(sentence):
+                claims.append(Claim(doc_id=doc.id, kind="finding", text=sentence, start=s, end=e))
+
+    # Recommendations: list items under "X recommends:".
+    for i, (b_start, b_end) in enumerate(para_list):
+        lead = text[b_start:b_end]
+        m = _RECOMMENDS.search(lead)
+        if not m:
+            continue
+        who = m["who"].split(",")[-1].strip()
+        who = re.sub(r"^(?:To\s.*?\s)?", "", who)
+        for n_start, n_end in para_list[i + 1 :]:
+            lines = text[n_start:n_end].split("\n")
+            if not all(_BULLET.match(ln) for ln in lines if ln.strip()):
+                break
+            pos = n_start
+            for ln in lines:
+                a = pos + len(ln) - len(ln.lstrip())
+                b = pos + len(ln.rstrip())
+                if b > a:
+                    claims.append(
+                        Claim(
+                            doc_id=doc.id,
+                            kind="recommendation",
+                            text=text[a:b],
+                            start=a,
+                            end=b,
+                            organization=who,
+                        )
+                    )
+                pos += len(ln) + 1
+    claims.sort(key=lambda c: (c.start, c.kind))
+    return claims
