@@ -88,6 +88,10 @@ def test_every_hit_and_record_is_a_slice_of_the_clean_text(fake_kb: KnowledgeBas
         text = texts[r["doc"]["id"]]
         assert text[r["start"] : r["end"]] == r["value_text"]
         assert text[r["sentence_start"] : r["sentence_end"]] == r["sentence"]
+    claims = fake_kb.claims()
+    assert {c["kind"] for c in claims} == {"quote", "finding", "recommendation", "assertion"}
+    for c in claims:
+        assert texts[c["doc"]["id"]][c["start"] : c["end"]] == c["text"]
 
 
 def test_passages_cover_clean_text_with_valid_sentences(corpus_copy: Path) -> None:

@@ -2,7 +2,7 @@
 
 Rule-based and generic:
 - quote: quoted speech with a speaking verb; the speaker is a named person
-  ("says Liz Brady, senior analyst for Forrester"), a surname or pronoun
+  ("says Ana Ruiz, senior economist at the Central Bank"), a surname or pronoun
   resolved to the last person the document named, and a quote that runs over
   several paragraphs (opening marks on each, closing mark on the last) is one claim;
 - finding: a sentence reporting what a study, survey or report found or states;
@@ -21,19 +21,19 @@ from kb.records import Claim, CleanDoc
 _SAY = r"(?:says|said|notes|noted|adds|added|explains|explained|argues|argued|writes|wrote|states|stated|told|tells|warns|warned|believes|continues|continued|observes|observed|points out|pointed out|according to)"
 _NAME = r"[A-Z][a-z]+(?:[-\s](?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]\.)){1,2}"
 _ROLE = r"(?:,\s(?P<role>[^,.“”\"]{3,90}?))?(?=[,.;:]|\s(?:in|on)\s(?:the|his|her|a)\b|$)"
-# “...,” says Liz Brady, senior analyst ... / “...,” Breene notes / “...,” he said
+# “...,” says Ana Ruiz, senior economist ... / “...,” Ruiz notes / “...,” he said
 _AFTER = re.compile(
     rf"[”\"]\s*,?\s*(?:(?P<verb1>{_SAY})\s+(?P<name1>{_NAME}|[A-Z][a-z]+){_ROLE}|(?P<name2>{_NAME}|[A-Z][a-z]+|he|she|they)\s+(?P<verb2>{_SAY}))"
 )
-# Noted Donovan Neale-May, executive director of the CMO Council, in the report: “...”
-# Commander notes that ... “...” / Keith Johnston, said in his blog
+# Noted Paul Weiss, director of the Energy Institute, in the report: “...”
+# Ruiz notes that ... “...”
 _BEFORE = re.compile(
     rf"(?:^|\.\s)(?:(?P<verb>{_SAY})\s+)?(?P<name>{_NAME}){_ROLE}[^“\"]{{0,60}}?(?:{_SAY})?[^“\"]{{0,40}}[:,]?\s*[“\"]"
 )
 _PERSON_INTRO = re.compile(
     rf"(?P<name>{_NAME}),\s(?!who|which|said|says)(?P<role>[^,.“”\"]{{3,160}}?)(?=[,.;]|\swho\b)"
 )
-# "Vice-president and research director at Forrester, Keith Johnston, said ..."
+# "Head of research at the Institute, John Doe, said ..."
 _ROLE_FIRST = re.compile(rf"(?P<role>[A-Z][^,.“”\"]{{3,120}}),\s(?P<name>{_NAME}),\s(?:{_SAY})")
 _SAY_WORDS = re.compile(rf"^(?:{_SAY})\s+", re.I)
 _FINDING = re.compile(
@@ -44,6 +44,12 @@ _FINDING = re.compile(
 )
 _RECOMMENDS = re.compile(
     r"(?P<who>[A-Z][\w&.’'-]*(?:\s[A-Z][\w&.’'-]*){0,4})\s+(?:recommends|suggests|advises|proposes)\s*:\s*$"
+)
+# "Gartner says budgets will shrink" / "..., the ministry says."
+_ASSERTS = re.compile(
+    r"^(?P<who>[A-Z][\w&.’'-]*(?:\s[A-Z][\w&.’'-]*){0,3})\s(?:says|said|argues|argued|claims|claimed|warns|warned|"
+    r"insists|maintains|contends)\b(?:\s+that)?\s+[a-zA-Z]"
+    r"|,\s(?P<who2>[A-Z][\w&.’'-]*(?:\s[A-Z][\w&.’'-]*){0,3})\s(?:says|said|argues|claims|warns)\.?$"
 )
 _BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□➢►*\-–—]|\d{1,2}[.)])\s+")
 _ORG_IN_ROLE = re.compile(
@@ -197,6 +203,24 @@ def extract_claims(doc: CleanDoc) -> list[Claim]:
             sentence = text[s:e]
             if _FINDING.search(sentence):
                 claims.append(Claim(doc_id=doc.id, kind="finding", text=sentence, start=s, end=e))
+                continue
+            m = _ASSERTS.search(sentence)
+            if m and not re.search(r"[“”\"]", sentence):
+                who = m["who"] or m["who2"]
+                if who.split()[0].lower() in ("it", "this", "that", "there", "he", "she", "they", "we", "i"):
+                    continue
+                person = people.resolve(who) if " " not in who else None
+                claims.append(
+                    Claim(
+                        doc_id=doc.id,
+                        kind="assertion",
+                        text=sentence,
+                        start=s,
+                        end=e,
+                        speaker=person.name if person else None,
+                        organization=None if person else who,
+                    )
+                )
 
     # Recommendations: list items under "X recommends:".
     for i, (b_start, b_end) in enumerate(para_list):

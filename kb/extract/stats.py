@@ -296,7 +296,7 @@ def _clean_np(words: list[str]) -> str | None:
 
 
 def _population_after(sentence: str, rel_end: int) -> str | None:
-    """'63 percent of CIOs said...' -> 'CIOs'; '31 per cent at B2C brands' -> 'B2C brands'."""
+    """'40 percent of nurses said...' -> 'nurses'; '31 per cent at small firms' -> 'small firms'."""
     rest = sentence[rel_end:]
     m = re.match(r"\s*\)?\s*(?:of|at|among|in)\s+(?:the\s+|all\s+|those\s+)?(.*)", rest, re.S)
     if not m:
@@ -309,7 +309,7 @@ def _population_after(sentence: str, rel_end: int) -> str | None:
 
 
 def _subject_before(sentence: str, rel_start: int) -> str | None:
-    """The subject of a lead-in clause: 'IT execs had their say as well: 30 percent noted' -> 'IT execs'."""
+    """The subject of a lead-in clause: 'Engineers had their say too: 30 percent noted' -> 'Engineers'."""
     prefix = sentence[:rel_start]
     if ":" not in prefix:
         return None

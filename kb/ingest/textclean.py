@@ -354,7 +354,7 @@ _NAME = re.compile(r"^(?:[A-Z][a-z'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’-]+|[A-Z
 
 
 def byline_author(text: str) -> str | None:
-    """The author named by a byline such as 'By Ernie Smith' or 'by Thomas Wailgum | Oct 4'."""
+    """The author named by a byline such as 'By Jane Doe' or 'by John Q. Public | Oct 4'."""
     if len(text) > 80:
         return None
     m = _BYLINE.match(text.strip())
