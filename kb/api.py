@@ -433,10 +433,12 @@ class KnowledgeBase:
         qterms = _terms(query)
 
         def score(r: dict[str, Any]) -> float:
-            overlap = len(qterms & _terms(r["sentence"] + " " + (r.get("population") or ""))) / max(
-                len(qterms), 1
-            )
-            return float(np.dot(vectors[r["sentence"]], qvec)) + 0.3 * overlap
+            # A sentence may hold several figures: the words of this figure's own population
+            # and measure break the tie between them.
+            n = max(len(qterms), 1)
+            shared = len(qterms & _terms(r["sentence"])) / n
+            own = len(qterms & _terms(f"{r.get('population') or ''} {r.get('measure') or ''}")) / n
+            return float(np.dot(vectors[r["sentence"]], qvec)) + 0.2 * shared + 0.2 * own
 
         scored = sorted(((score(r), i, r) for i, r in enumerate(records)), key=lambda t: (-t[0], t[1]))
         out = []
