@@ -204,3 +204,10 @@ def test_markdown_keeps_headings_and_lists_drops_nav() -> None:
     assert "Findings" in text
     assert "- First finding, with bold text.\n- Second finding." in text
     assert "[Home]" not in text and "Blog" not in text
+
+
+def test_short_note_is_kept() -> None:
+    text, _, _ = clean_plain("Call the supplier about the March invoice.")
+    assert text == "Call the supplier about the March invoice."
+    text, _, _ = clean_plain("Ideas\n\n- try the new layout\n- ask Sam\n\nSubscribe to our newsletter")
+    assert "try the new layout" in text and "newsletter" not in text

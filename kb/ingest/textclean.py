@@ -428,7 +428,8 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
         if run > best:
             best, best_lo, best_hi = run, lo, i + 1
     if best_hi == 0:
-        return 0, 0
+        # Nothing reads as an article (a short note, a list): keep it all; chrome is still dropped.
+        return 0, len(blocks)
     # Cut at the first end-of-article marker that follows most of the article's text.
     total = sum(b.words for b in blocks[best_lo:best_hi] if b.cls == "good")
     seen = 0
@@ -455,9 +456,11 @@ def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[
             author = name
         if date is None and i < max(lo, 1) + 3 and is_dateline(b):
             date = parse_date(b.text)
-    for b in blocks[: max(lo, 1)]:
+    head = blocks[:lo] if lo > 0 else blocks[:1] if hi - lo > 1 else []
+    for b in head:
         if (
             b.cls != "bad"
+            and not b.text.endswith(".")
             and 3 <= b.words <= 25
             and not byline_author(b.text)
             and not is_dateline(b)
