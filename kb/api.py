@@ -418,27 +418,28 @@ class KnowledgeBase:
             and (not source or source.lower() in (r.get("source") or "").lower())
         ]
         if query and records:
-            records = self._rank_by_sentence(query, records)
+            records = self._rank(query, records, text_field="sentence", own_fields=("population", "measure"))
         return self._with_docs(records[:limit] if limit else records)
 
-    def _rank_by_sentence(self, query: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Order records by cosine between the query and each record's sentence, plus word overlap."""
+    def _rank(
+        self, query: str, records: list[dict[str, Any]], text_field: str, own_fields: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """Order records by cosine between the query and each record's text, plus word overlap;
+        words of the record's own fields break ties between records that share one text."""
         import numpy as np
 
         from kb.search import _terms
 
-        sentences = sorted({r["sentence"] for r in records})
+        sentences = sorted({r[text_field] for r in records})
         vectors = dict(zip(sentences, self.embedder.encode(sentences)))
         qvec = self.embedder.encode([query])[0]
         qterms = _terms(query)
 
         def score(r: dict[str, Any]) -> float:
-            # A sentence may hold several figures: the words of this figure's own population
-            # and measure break the tie between them.
             n = max(len(qterms), 1)
-            shared = len(qterms & _terms(r["sentence"])) / n
-            own = len(qterms & _terms(f"{r.get('population') or ''} {r.get('measure') or ''}")) / n
-            return float(np.dot(vectors[r["sentence"]], qvec)) + 0.2 * shared + 0.2 * own
+            shared = len(qterms & _terms(r[text_field])) / n
+            own = len(qterms & _terms(" ".join(r.get(f) or "" for f in own_fields))) / n
+            return float(np.dot(vectors[r[text_field]], qvec)) + 0.2 * shared + 0.2 * own
 
         scored = sorted(((score(r), i, r) for i, r in enumerate(records)), key=lambda t: (-t[0], t[1]))
         out = []
@@ -468,11 +469,7 @@ class KnowledgeBase:
             )
         ]
         if query and records:
-            for r in records:
-                r["sentence"] = r["text"]
-            records = self._rank_by_sentence(query, records)
-            for r in records:
-                r.pop("sentence", None)
+            records = self._rank(query, records, text_field="text")
         return self._with_docs(records[:limit] if limit else records)
 
     def _with_docs(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -228,8 +228,7 @@ def extract_claims(doc: CleanDoc) -> list[Claim]:
         m = _RECOMMENDS.search(lead)
         if not m:
             continue
-        who = m["who"].split(",")[-1].strip()
-        who = re.sub(r"^(?:To\s.*?\s)?", "", who)
+        who = m["who"]
         for n_start, n_end in para_list[i + 1 :]:
             lines = text[n_start:n_end].split("\n")
             if not all(_BULLET.match(ln) for ln in lines if ln.strip()):
