@@ -102,12 +102,23 @@ def expanded_query(question: str, intents: list[Intent]) -> str:
     return " ".join([question, *extra]) if extra else question
 
 
+def topic_of(question: str, intents: list[Intent]) -> str:
+    """The question without the words that only state its intent ("what blocks X" -> "what X")."""
+    for intent in intents:
+        question = intent.trigger.sub(" ", question)
+    return question
+
+
 def cue_score(text: str, intents: list[Intent]) -> float:
-    """0..1: how strongly a passage carries the answer types the question asks for."""
+    """0..1: how strongly a passage carries the answer types the question asks for.
+
+    Two cue words saturate the score: a passage naming two obstacles is as much an
+    answer as one naming five, and longer passages should not win by length alone.
+    """
     if not intents:
         return 0.0
     best = 0.0
     for intent in intents:
         hits = len(intent.cue.findall(text))
-        best = max(best, min(1.0, hits / 3.0))
+        best = max(best, min(1.0, hits / 2.0))
     return best

@@ -21,6 +21,8 @@ RRF_K = 60
 CANDIDATES = 50
 RERANK_DEPTH = 40
 SHORT_WORDS = 10
+W_COVERAGE = 0.05
+W_CUE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def search(
     depth = max(CANDIDATES, k * 5)
     if filters:
         depth = max(depth, vindex.manifest.count)  # filter after search: look at everything
-    from kb.intent import cue_score, expanded_query, intents_of
+    from kb.intent import cue_score, expanded_query, intents_of, topic_of
 
     intents = intents_of(query)
     dense = vindex.search(query_vector, depth)
@@ -101,6 +103,11 @@ def search(
             dense_score[i] = float(vec @ query_vector)
     max_lex = max(lex_score.values()) if lex_score else 1.0
     qterms = _terms(query)
+    # The topic is what the question is about once its intent words are set aside.
+    topic = _terms(topic_of(query, intents)) or qterms
+    wants_figures = any(it.name == "quantity" for it in intents)
+    figures = store.statistics_in(candidates) if wants_figures else {}
+    other_intents = [it for it in intents if it.name != "quantity"]
     scored: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
     for i in candidates:
         sents = sentences.get(i, [])
@@ -112,10 +119,17 @@ def search(
         dense_sim = dense_score.get(i, 0.0)
         lex = lex_score.get(i, 0.0) / max_lex if max_lex > 0 else 0.0
         text = rows[i]["text"]
-        coverage = len(qterms & _terms(text)) / len(qterms) if qterms else 0.0
+        text_terms = _terms(text)
+        coverage = len(qterms & text_terms) / len(qterms) if qterms else 0.0
         # Fragments of a few words match questions too easily; they carry little evidence.
         brevity = min(1.0, len(text.split()) / SHORT_WORDS) ** 0.5
-        cue = cue_score(text, intents)
+        cue = cue_score(text, other_intents)
+        if wants_figures:
+            # A quantity question is answered by a figure about the topic: match the topic
+            # against each statistic's own population and measure, not the whole passage.
+            for stat in figures.get(i, []):
+                own = _terms(" ".join(filter(None, (stat.get("population"), stat.get("measure")))))
+                cue = max(cue, len(topic & own) / len(topic) if topic else 1.0)
         components = {
             "rrf": fused[i],
             "dense": dense_sim,
@@ -128,8 +142,8 @@ def search(
         score = (
             brevity * (0.4 * dense_sim + 0.3 * max(best_sim, dense_sim))
             + 0.1 * lex
-            + 0.05 * coverage
-            + 0.2 * cue
+            + W_COVERAGE * coverage
+            + W_CUE * cue
         )
         components["rerank"] = score
         scored.append((score, i, components, best_span))

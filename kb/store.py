@@ -539,6 +539,22 @@ class Store:
         rows = self.db.execute(sql + " ORDER BY doc_id, start_char", args).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def statistics_in(self, rowids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """Statistics whose figure lies inside each of the given passages, by passage rowid."""
+        if not rowids:
+            return {}
+        q = ",".join("?" * len(rowids))
+        rows = self.db.execute(
+            f"SELECT p.rowid, s.data FROM passages p JOIN statistics s ON s.doc_id = p.doc_id"
+            f" AND s.start_char >= p.start_char AND s.end_char <= p.end_char"
+            f" WHERE p.rowid IN ({q}) ORDER BY s.start_char",
+            list(rowids),
+        ).fetchall()
+        out: dict[int, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(int(r[0]), []).append(json.loads(r[1]))
+        return out
+
     def claims(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT data FROM claims"
         args: tuple[Any, ...] = ()

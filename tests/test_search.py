@@ -37,3 +37,21 @@ def test_filters() -> None:
     assert Filters(until="2010").allows(doc)
     assert not Filters(publisher="Forbes").allows(doc)
     assert not Filters(doc_ids=("b",)).allows(doc)
+
+
+def test_quantity_question_prefers_the_figure_about_its_topic(fake_kb, tmp_path) -> None:
+    """Both passages carry a percentage; only one percentage measures what was asked."""
+    doc = tmp_path / "docs" / "budgets.md"
+    doc.parent.mkdir()
+    doc.write_text(
+        "# Marketing spend survey\n\n"
+        "Asked about their plans, 64 percent of marketers said hiring analysts has been a challenge "
+        "and most of them expect the marketing budget to shrink while technology spending grows.\n\n"
+        "With 22 per cent of the marketing budget now going to technology, the survey finds the "
+        "two teams must plan purchases together.\n",
+        encoding="utf-8",
+    )
+    fake_kb.ingest([doc])
+    hits = fake_kb.ask("What share of the marketing budget goes to technology?", k=2).hits
+    assert hits[0].text.startswith("With 22 per cent")
+    assert hits[0].components["intent"] > hits[1].components["intent"]
