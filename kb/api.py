@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
-from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, content_id
+from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Problem, VerifyReport, content_id
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +43,7 @@ PIPELINE_MODULES = (
     "ingest/segment.py",
     "extract/stats.py",
     "extract/claims.py",
+    "cite.py",  # citation keys are derived at ingest
 )
 
 
@@ -56,29 +55,6 @@ def pipeline_version() -> str:
     for name in PIPELINE_MODULES:
         h.update((root / name).read_bytes())
     return h.hexdigest()[:12]
-
-
-def citekey(meta: Metadata, doc_id: str) -> str:
-    """A BibTeX-style key from author surname (or publisher), year and first title word."""
-
-    def ascii_word(text: str) -> str:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        return re.sub(r"[^a-z0-9]", "", text.lower())
-
-    who = ""
-    if meta.author:
-        who = ascii_word(meta.author.split(",")[0].split(" and ")[0].split()[-1])
-    if not who and meta.publisher:
-        who = ascii_word(meta.publisher.split()[0])
-    year = (meta.date or "")[:4] if (meta.date or "")[:4].isdigit() else "nd"
-    title_words = [
-        ascii_word(w)
-        for w in (meta.title or "").split()
-        if ascii_word(w)
-        and ascii_word(w) not in {"the", "a", "an", "of", "and", "on", "in", "for", "to", "whos"}
-    ]
-    what = title_words[0] if title_words else doc_id[:6]
-    return f"{who or 'anon'}{year}{what}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +268,7 @@ class KnowledgeBase:
 
     def _ingest_batch(self, batch: Sequence[tuple[CleanDoc, str, bool]], pipeline: str) -> int:
         """Segment, extract, embed what is new, and store each document in its own transaction."""
+        from kb.cite import document_key
         from kb.extract.claims import extract_claims
         from kb.extract.stats import extract_statistics
         from kb.ingest.segment import embed_text, segment
@@ -323,7 +300,7 @@ class KnowledgeBase:
                 doc,
                 encoding=encoding,
                 pipeline=pipeline,
-                citekey=citekey(doc.meta, doc.id),
+                citekey=document_key(doc.meta, doc.id),
                 passages=passages,
                 passage_keys=pkeys,
                 sentence_keys=skeys,
@@ -486,6 +463,210 @@ class KnowledgeBase:
         if found is None:
             raise NotFound(f"no statistic or claim with id {record_id!r}")
         return found
+
+    # -- verification -----------------------------------------------------------
+
+    def verify(self, progress: Progress | None = None) -> VerifyReport:
+        """Prove every stored record is a verbatim slice of its document's clean text, that the
+        clean text is still what the source file gives, and that the vector index matches the store.
+
+        Problems: `missing` (source file gone), `stale` (source changed since ingest), `outdated`
+        (ingested by an older pipeline), `mismatch` (a record is not what its offsets say),
+        `index` (vectors and store disagree).
+        """
+        from kb.ingest.clean import clean
+        from kb.ingest.read import read_source
+
+        progress = progress or Progress()
+        store = self.store
+        problems: list[Problem] = []
+        checked = 0
+        pipeline = pipeline_version()
+        docs = store.documents()
+        progress.start(len(docs), "verifying")
+        for doc in docs:
+            progress.advance(1)
+            text = store.doc_text(doc.id)
+            n, bad = self._record_mismatches(doc.id, text)
+            checked += n
+            problems.extend(Problem(doc.path, "mismatch", b) for b in bad)
+            path = Path(doc.path)
+            if not path.is_file():
+                problems.append(
+                    Problem(doc.path, "missing", "source file not found (run `kb ingest --prune`)")
+                )
+                continue
+            if file_sha(path) != doc.sha:
+                problems.append(Problem(doc.path, "stale", "source changed since ingest (run `kb ingest`)"))
+                continue
+            state = store.doc_state(doc.path)
+            if state and state[3] != pipeline:
+                problems.append(
+                    Problem(doc.path, "outdated", "ingested by an older kb pipeline (run `kb ingest`)")
+                )
+                continue
+            try:
+                fresh = clean(read_source(path)).text
+            except (InputError, RecursionError) as exc:
+                problems.append(Problem(doc.path, "mismatch", f"source no longer cleans: {exc}"))
+                continue
+            if fresh != text:
+                problems.append(
+                    Problem(doc.path, "mismatch", "re-cleaning the source gives a different clean text")
+                )
+        progress.close()
+        problems.extend(Problem(str(self.directory), "index", d) for d in self._index_mismatches())
+        return VerifyReport(documents=len(docs), records=checked, problems=tuple(problems))
+
+    def _record_mismatches(self, doc_id: str, text: str) -> tuple[int, list[str]]:
+        """How many records were checked, and those that are not the slice their offsets name."""
+        store = self.store
+        n = 0
+        bad: list[str] = []
+        spans = {}
+        for rowid, start, end, ptext in store.doc_passages(doc_id):
+            n += 1
+            spans[rowid] = (start, end)
+            if text[start:end] != ptext:
+                bad.append(f"passage {start}-{end} is not the clean text at its offsets")
+        for rowid, start, end in store.doc_sentences(doc_id):
+            n += 1
+            p_start, p_end = spans.get(rowid, (0, -1))
+            if not (p_start <= start < end <= p_end):
+                bad.append(f"sentence {start}-{end} lies outside its passage")
+        for r in store.statistics(doc_id):
+            n += 1
+            if text[r["start"] : r["end"]] != r["value_text"]:
+                bad.append(f"statistic {r['id']}: {r['value_text']!r} is not at {r['start']}-{r['end']}")
+            if text[r["sentence_start"] : r["sentence_end"]] != r["sentence"]:
+                bad.append(
+                    f"statistic {r['id']}: its sentence is not at {r['sentence_start']}-{r['sentence_end']}"
+                )
+        for r in store.claims(doc_id):
+            n += 1
+            if text[r["start"] : r["end"]] != r["text"]:
+                bad.append(f"claim {r['id']}: its text is not at {r['start']}-{r['end']}")
+        return n, bad
+
+    def _index_mismatches(self) -> Iterator[str]:
+        """Disagreements between the faiss index and the store's passages and vectors."""
+        import numpy as np
+
+        store = self.store
+        dim = int(store.get_meta("dim") or self.embedder.dim)
+        missing = store.missing_vectors(dim)
+        if missing:
+            yield f"{missing} passages or sentences have no stored vector (run `kb rebuild`)"
+        vindex = self.vector_index()
+        ids, vectors = store.passage_vectors(dim)
+        held = vindex.ids()
+        if len(held) != len(ids) or not np.array_equal(np.sort(held), ids):
+            yield f"the vector index holds {len(held)} passages, the store {len(ids)} (run `kb rebuild`)"
+            return
+        step = max(1, len(ids) // 200)  # spot-check up to ~200 vectors
+        for rowid, vec in zip(ids[::step], vectors[::step]):
+            if not np.allclose(vindex.vector(rowid), vec, atol=1e-5):
+                yield f"the vector index disagrees with the store for passage {rowid} (run `kb rebuild`)"
+                return
+
+    # -- drafts -----------------------------------------------------------------
+
+    def check(self, markdown: str) -> list[Any]:
+        """Every figure in a Markdown draft, judged sourced, mismatched or unsourced against the
+        indexed statistics (kb.draft.FigureCheck records, in draft order)."""
+        import numpy as np
+
+        from kb.draft import draft_figures, judge
+        from kb.search import _terms
+
+        figures = draft_figures(markdown)
+        if not figures:
+            return []
+        records = self._with_docs(self.store.statistics())
+        units = {f.unit for f in figures}
+        records = [r for r in records if r["unit"] in units]
+
+        def statement(value_text: str, population: str | None, measure: str | None) -> str:
+            """The figure's own clause, so one figure of a sentence that states three is told apart."""
+            return " ".join(filter(None, (value_text, f"of {population}" if population else None, measure)))
+
+        def own(x: Any) -> set[str]:
+            return _terms(" ".join(filter(None, x)))
+
+        f_statements = [statement(f.value_text, f.population, f.measure) for f in figures]
+        r_statements = [statement(r["value_text"], r.get("population"), r.get("measure")) for r in records]
+        texts = sorted(
+            {f.sentence for f in figures}
+            | {r["sentence"] for r in records}
+            | set(f_statements)
+            | set(r_statements)
+        )
+        vectors = dict(zip(texts, self._encode_cached(texts)))
+        out = []
+        for f, f_stmt in zip(figures, f_statements):
+            fvec, fown = vectors[f.sentence], own((f.population, f.measure))
+            svec = vectors[f_stmt]
+            scored = []
+            for r, r_stmt in zip(records, r_statements):
+                if r["unit"] != f.unit:
+                    continue
+                score = max(float(np.dot(fvec, vectors[r["sentence"]])), float(np.dot(svec, vectors[r_stmt])))
+                rown = own((r.get("population"), r.get("measure")))
+                if fown:
+                    score += 0.2 * len(fown & rown) / len(fown)
+                if f.population and r.get("population"):  # who the figure is about weighs most
+                    fpop, rpop = _terms(f.population), _terms(r["population"])
+                    score += 0.15 * len(fpop & rpop) / max(len(fpop), 1)
+                if (r.get("doc") or {}).get("citekey") in f.cites:
+                    score += 0.1
+                scored.append((score, r))
+            out.append(judge(f, scored))
+        return out
+
+    def _encode_cached(self, texts: Sequence[str]) -> Any:
+        """Vectors for texts, from the store's cache where ingest already embedded them."""
+        import numpy as np
+
+        keys = [content_id(self.embedder.name, t) for t in texts]
+        cached = self.store.vectors(keys)
+        todo = [t for t, k in zip(texts, keys) if k not in cached]
+        fresh = dict(zip(todo, self.embedder.encode(todo))) if todo else {}
+        return np.stack([cached[k] if k in cached else fresh[t] for t, k in zip(texts, keys)])
+
+    # -- citations --------------------------------------------------------------
+
+    def citation_entries(self, refs: Sequence[str]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+        """(kind, record, CSL items) for each id: a statistic, a claim, or a document (id, path or key)."""
+        from kb.cite import items_for
+
+        docs = {d.id: d.to_dict() for d in self.store.documents()}
+        entries = []
+        for ref in refs:
+            found = self.store.record(ref)
+            if found:
+                kind, record = found
+                doc = docs[record["doc_id"]]
+            else:
+                try:
+                    doc = self.store.find_doc(_doc_ref(ref)).to_dict()
+                except NotFound:
+                    raise NotFound(f"no document, statistic or claim with id {ref!r}") from None
+                kind, record = "document", doc
+            entries.append((kind, record, items_for(kind, record, doc)))
+        return entries
+
+    def cite(self, refs: Sequence[str], fmt: str = "md") -> str:
+        """Citations for documents, statistics or claims in one of kb.cite.FORMATS."""
+        from kb.cite import render
+
+        return render(fmt, self.citation_entries(refs))
+
+    def bibliography(self, records: Iterable[dict[str, Any]], fmt: str) -> str:
+        """The bibliography (bibtex or csl-json) of the documents and studies behind statistic records."""
+        from kb.cite import items_for, render
+
+        entries = [("statistic", r, items_for("statistic", r, r["doc"])) for r in records]
+        return render(fmt, entries)
 
 
 def _doc_ref(ref: str | None) -> str:

@@ -300,6 +300,16 @@ def docs(as_json: bool, index_dir: Path) -> None:
 @click.option(
     "-k", "limit", type=click.IntRange(1), help="At most this many (default: all; 10 with a QUERY)."
 )
+@click.option(
+    "--bib",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the BibTeX bibliography of the listed statistics here.",
+)
+@click.option(
+    "--csl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the CSL-JSON bibliography of the listed statistics here.",
+)
 @index_option
 @handle_errors
 def stats(
@@ -313,15 +323,20 @@ def stats(
     source: str | None,
     doc: str | None,
     limit: int | None,
+    bib: Path | None,
+    csl: Path | None,
     index_dir: Path,
 ) -> None:
     """List statistics: value, unit, population, source and the verbatim sentence.
 
-    With QUERY, the most relevant first; --format md prints draft-ready lines with citations.
+    With QUERY, the most relevant first; --format md prints draft-ready lines with Pandoc
+    citations, and --bib/--csl write the bibliography they resolve to
+    (pandoc --citeproc --bibliography refs.bib draft.md).
     """
     from kb import render
 
-    records = _kb(index_dir).statistics(
+    kb = _kb(index_dir)
+    records = kb.statistics(
         query=query,
         doc=doc,
         unit=unit,
@@ -340,6 +355,30 @@ def stats(
         click.echo(render.stats_markdown(records), nl=False)
     else:
         click.echo(render.stats_text(records), nl=False)
+    for path, bib_fmt in ((bib, "bibtex"), (csl, "csl-json")):
+        if path is not None:
+            path.write_text(kb.bibliography(records, bib_fmt), encoding="utf-8")
+            click.echo(f"wrote {path}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("ids", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csl-json", "bibtex", "ris", "apa"]),
+    default="md",
+    show_default=True,
+)
+@index_option
+@handle_errors
+def cite(ids: tuple[str, ...], fmt: str, index_dir: Path) -> None:
+    """Cite documents, statistics or claims (IDS: ids, paths or citation keys).
+
+    md prints a footnote per source and, for statistics and claims, the sentence to paste;
+    csl-json (Zotero, Pandoc), bibtex, ris and apa print the bibliography.
+    """
+    click.echo(_kb(index_dir).cite(list(ids), fmt), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -389,6 +428,55 @@ def rebuild(index_dir: Path, quiet: bool) -> None:
     kb = _kb(index_dir)
     report = kb.rebuild(progress=BarProgress(not quiet and sys.stderr.isatty()))
     _ingest_report(report, quiet)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: counts and problems.")
+@index_option
+@quiet_option
+@handle_errors
+def verify(as_json: bool, index_dir: Path, quiet: bool) -> None:
+    """Prove every stored passage, statistic and claim is verbatim at its offsets.
+
+    Re-reads and re-cleans each source file; reports missing and stale sources, records that
+    do not match, and a vector index that disagrees with the store. Exit 1 on any problem.
+    """
+    from kb import render
+
+    report = _kb(index_dir).verify(progress=BarProgress(not quiet and sys.stderr.isatty()))
+    if as_json:
+        _emit(render.dumps(render.verify_json(report)))
+    else:
+        click.echo(render.verify_text(report), nl=False)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("draft", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one per figure.")
+@index_option
+@handle_errors
+def check(draft: Path, as_json: bool, index_dir: Path) -> None:
+    """Check every figure in a Markdown DRAFT against the indexed statistics.
+
+    Each figure is sourced (with its citation), mismatched (the sources give another value
+    for that statement) or unsourced. Exit 1 when any figure is mismatched.
+    """
+    from kb import render
+
+    try:
+        text = draft.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise click.ClickException(f"{draft}: cannot read the draft as UTF-8 text ({exc})") from exc
+    results = _kb(index_dir).check(text)
+    if as_json:
+        for r in results:
+            _emit(render.dumps(r.to_dict()))
+    else:
+        click.echo(render.check_text(results, str(draft)), nl=False)
+    if any(r.status == "mismatched" for r in results):
+        sys.exit(1)
 
 
 def main() -> None:

@@ -123,6 +123,16 @@ class VectorIndex:
             return None
         return cls(index, manifest)
 
+    def ids(self) -> np.ndarray:
+        """The passage rowids the index holds."""
+        import faiss
+
+        return faiss.vector_to_array(self._index.id_map)
+
+    def vector(self, rowid: int) -> np.ndarray:
+        """The stored vector of one passage (for consistency checks)."""
+        return self._index.reconstruct(int(rowid))
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(passage rowid, cosine) of the k nearest passages."""
         if self.manifest.count == 0 or k <= 0:

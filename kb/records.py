@@ -218,3 +218,25 @@ class IngestReport:
     removed: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason)
     embedded: int = 0  # texts actually sent to the model
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing `kb verify` found wrong: which document (or the index), what kind, details."""
+
+    path: str
+    kind: str  # missing | stale | outdated | mismatch | index
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `kb verify` checked and what it found."""
+
+    documents: int
+    records: int  # passages, sentences, statistics and claims checked against the source
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

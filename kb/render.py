@@ -102,25 +102,29 @@ def reference(doc: dict[str, Any]) -> str:
 
 
 def stats_markdown(records: Iterable[dict[str, Any]]) -> str:
-    """Draft-ready lines: the figure as written, who it is about, the study, a Pandoc citation,
-    and the verbatim sentence to check it against; a footnote per source document."""
+    """Draft-ready lines: the figure as written, who it is about, the study, a Pandoc citation
+    (the study's key first when the source names one), and the verbatim sentence to check it against.
+    `kb stats --bib/--csl` writes the bibliography those keys resolve to."""
+    from kb.cite import study_key, study_of
+
     lines: list[str] = []
-    docs: dict[str, dict[str, Any]] = {}
     for r in records:
         doc = r.get("doc") or {}
-        key = doc.get("citekey") or doc.get("id", "source")
-        docs[key] = doc
+        keys = [doc.get("citekey") or doc.get("id", "source")]
+        study = study_of(r.get("source"))
+        if study:
+            year = (doc.get("date") or "")[:4]
+            keys.insert(0, study_key(*study, year if year.isdigit() else "nd"))
         about = f" of {r['population']}" if r.get("population") and r["unit"] == "percent" else ""
         if r["unit"] == "count" and r.get("population") and r["population"] not in r["value_text"]:
             about = f" {r['population']}"
         measure = f" {r['measure']}" if r.get("measure") else ""
         source = f" ({r['source']})" if r.get("source") else ""
-        lines.append(f"- {r['value_text']}{about}{measure}{source} [@{key}][^{key}]")
+        cites = "; ".join(f"@{k}" for k in keys)
+        lines.append(f"- {r['value_text']}{about}{measure}{source} [{cites}]")
         lines.append(f"  > {r['sentence']}")
     if not lines:
         return "No statistics found.\n"
-    lines.append("")
-    lines.extend(f"[^{key}]: {reference(doc)}" for key, doc in docs.items())
     return "\n".join(lines) + "\n"
 
 
@@ -158,3 +162,42 @@ def claims_text(records: Iterable[dict[str, Any]]) -> str:
         out.append(textwrap.fill(r["text"], 96, initial_indent="    ", subsequent_indent="    "))
         out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
     return "\n".join(out) + ("\n" if out else "No claims found.\n")
+
+
+def verify_json(report: Any) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "documents": report.documents,
+        "records": report.records,
+        "problems": [{"path": p.path, "kind": p.kind, "detail": p.detail} for p in report.problems],
+    }
+
+
+def verify_text(report: Any) -> str:
+    lines = [f"{p.kind:<9} {p.path}: {p.detail}" for p in report.problems]
+    verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+    lines.append(f"verified {report.documents} documents, {report.records} records: {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def check_text(results: Iterable[Any], draft: str) -> str:
+    """One line per draft figure: verdict, where, the figure; then the source that decides it."""
+    out = []
+    counts: dict[str, int] = {}
+    for r in results:
+        f = r.figure
+        counts[r.status] = counts.get(r.status, 0) + 1
+        out.append(
+            f"{r.status.upper():<10} {draft}:{f.line}  {f.value_text}  — {textwrap.shorten(f.sentence, 80)}"
+        )
+        if r.match is not None:
+            m = r.match
+            doc = m.get("doc") or {}
+            if r.status == "mismatched":
+                out.append(
+                    f"           the source says {m['value_text']}: {textwrap.shorten(m['sentence'], 100)}"
+                )
+            out.append(f"           {r.citation}  {doc.get('path')}:{m['start']}-{m['end']}")
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sourced", "mismatched", "unsourced"))
+    out.append(f"{sum(counts.values())} figures: {summary}" if counts else "No figures found in the draft.")
+    return "\n".join(out) + "\n"

@@ -462,6 +462,48 @@ class Store:
             vecs[i] = np.frombuffer(r[1], dtype=np.float32)
         return ids, vecs
 
+    def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors by key (content hash of model and text); absent keys are left out."""
+        out: dict[str, np.ndarray] = {}
+        for lo in range(0, len(keys), 500):
+            chunk = list(keys[lo : lo + 500])
+            q = ",".join("?" * len(chunk))
+            for key, data in self.db.execute(f"SELECT key, data FROM vectors WHERE key IN ({q})", chunk):
+                out[key] = np.frombuffer(data, dtype=np.float32)
+        return out
+
+    def doc_passages(self, doc_id: str) -> list[tuple[int, int, int, str]]:
+        """(rowid, start, end, text) of a document's passages, in order."""
+        return [
+            tuple(r)  # type: ignore[misc]
+            for r in self.db.execute(
+                "SELECT rowid, start_char, end_char, text FROM passages WHERE doc_id = ? ORDER BY start_char",
+                (doc_id,),
+            )
+        ]
+
+    def doc_sentences(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """(passage rowid, start, end) of a document's sentences."""
+        return [
+            tuple(r)  # type: ignore[misc]
+            for r in self.db.execute(
+                "SELECT s.passage_rowid, s.start_char, s.end_char FROM sentences s"
+                " JOIN passages p ON p.rowid = s.passage_rowid WHERE p.doc_id = ?",
+                (doc_id,),
+            )
+        ]
+
+    def missing_vectors(self, dim: int) -> int:
+        """How many passages and sentences lack a stored vector of the index's dimension."""
+        size = dim * 4
+        q = (
+            "SELECT count(*) FROM {t} x LEFT JOIN vectors v ON v.key = x.vector_key"
+            " WHERE v.key IS NULL OR length(v.data) != ?"
+        )
+        return sum(
+            int(self.db.execute(q.format(t=t), (size,)).fetchone()[0]) for t in ("passages", "sentences")
+        )
+
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
 

@@ -1,0 +1,358 @@
+"""Citations for documents, statistics and claims in the formats writers' tools read.
+
+Every format is rendered from one CSL-JSON item per work (the format Zotero and
+Pandoc exchange), so the fields agree across formats. A statistic that reports a
+named study cites the study too, as read "via" the document that reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from kb.records import Metadata
+
+FORMATS = ("md", "csl-json", "bibtex", "ris", "apa")
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+# "CMO Council and Accenture, “The CMO-CIO Alignment Imperative”" -> organisation, title
+_STUDY = re.compile(r"^(?P<org>.+?),\s*[“\"](?P<title>[^”\"]+)[”\"]\s*$")
+
+
+def ascii_word(text: str) -> str:
+    """Lower-case ASCII letters and digits of a word, for citation keys."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def document_key(meta: Metadata, doc_id: str) -> str:
+    """A BibTeX-style key: author surname (else publisher, else first title word), year, title word.
+
+    Without any name the first title word leads ("buddyndcios"), and without a title the
+    document id stands in, so keys stay readable and derive from content alone.
+    """
+    skip = {
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "on",
+        "in",
+        "for",
+        "to",
+        "whos",
+        "who",
+        "your",
+        "what",
+        "how",
+        "why",
+    }
+    title_words = [ascii_word(w) for w in (meta.title or "").split()]
+    title_words = [w for w in title_words if w and w not in skip]
+    who = ""
+    if meta.author:
+        who = ascii_word(meta.author.split(",")[0].split(" and ")[0].split()[-1])
+    if not who and meta.publisher:
+        who = ascii_word(meta.publisher.split()[0])
+    if not who and title_words:
+        who = title_words.pop(0)
+    year = (meta.date or "")[:4] if (meta.date or "")[:4].isdigit() else "nd"
+    what = title_words[0] if title_words else doc_id[:6]
+    return f"{who or 'doc'}{year}{what}"
+
+
+def _names(author: str | None) -> list[dict[str, str]]:
+    """'Thomas Wailgum' -> [{'family': 'Wailgum', 'given': 'Thomas'}]; several joined by 'and' or ','."""
+    if not author:
+        return []
+    out = []
+    for part in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*", author):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) == 1:
+            out.append({"literal": words[0]})
+        else:
+            out.append({"family": words[-1], "given": " ".join(words[:-1])})
+    return out
+
+
+def _date_parts(date: str | None) -> list[int]:
+    if not date:
+        return []
+    return [int(p) for p in date.split("-")[:3] if p.isdigit()]
+
+
+def study_of(source: str | None) -> tuple[str, str] | None:
+    """(organisation, title) when a statistic's source names a titled study, else None."""
+    if not source:
+        return None
+    m = _STUDY.match(source.strip())
+    return (m.group("org").strip(), m.group("title").strip()) if m else None
+
+
+def study_key(org: str, title: str, year: str) -> str:
+    """A stable key for a study: first word of the organisation, year, first title word."""
+    skip = {"the", "a", "an", "of", "and", "on", "in", "for", "to"}
+    word = next((ascii_word(w) for w in title.split() if ascii_word(w) and ascii_word(w) not in skip), "")
+    return f"{ascii_word(org.split()[0])}{year}{word or 'study'}"
+
+
+def document_item(doc: dict[str, Any]) -> dict[str, Any]:
+    """The CSL-JSON item of an indexed document."""
+    item: dict[str, Any] = {"id": doc["citekey"], "type": "webpage" if doc.get("url") else "document"}
+    if doc.get("title"):
+        item["title"] = doc["title"]
+    else:
+        item["title"] = doc["path"].rsplit("/", 1)[-1]
+    names = _names(doc.get("author"))
+    if names:
+        item["author"] = names
+    parts = _date_parts(doc.get("date"))
+    if parts:
+        item["issued"] = {"date-parts": [parts]}
+    if doc.get("publisher"):
+        item["container-title"] = doc["publisher"]
+        item["publisher"] = doc["publisher"]
+    if doc.get("url"):
+        item["URL"] = doc["url"]
+    item["note"] = f"kb document {doc['id']}, {doc['path']}"
+    return item
+
+
+def study_item(org: str, title: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The CSL-JSON item of a study known only through the document that reports it."""
+    year = (doc.get("date") or "")[:4]
+    item: dict[str, Any] = {
+        "id": study_key(org, title, year if year.isdigit() else "nd"),
+        "type": "report",
+        "title": title,
+        "author": [{"literal": org}],
+        "note": f"Cited in {doc['citekey']}",
+    }
+    if year.isdigit():
+        item["issued"] = {"date-parts": [[int(year)]]}
+    return item
+
+
+def items_for(kind: str, record: dict[str, Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The works to cite for a document, statistic or claim: its document, and a titled study."""
+    items = [document_item(doc)]
+    if kind == "statistic":
+        study = study_of(record.get("source"))
+        if study:
+            items.append(study_item(*study, doc))
+    return items
+
+
+# -- formats -------------------------------------------------------------------
+
+
+def _human_date(item: dict[str, Any]) -> str | None:
+    parts = (item.get("issued") or {}).get("date-parts", [[]])[0]
+    if len(parts) == 3:
+        return f"{parts[2]} {_MONTHS[parts[1] - 1][:3]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{_MONTHS[parts[1] - 1]} {parts[0]}"
+    return str(parts[0]) if parts else None
+
+
+def _display_names(item: dict[str, Any]) -> str | None:
+    names = [n.get("literal") or f"{n['given']} {n['family']}" for n in item.get("author", [])]
+    return " and ".join(names) if names else None
+
+
+def _short(item: dict[str, Any]) -> str:
+    """'Wailgum 2010' for in-text "via" mentions."""
+    authors = item.get("author") or []
+    who = (authors[0].get("family") or authors[0].get("literal")) if authors else item["title"]
+    parts = (item.get("issued") or {}).get("date-parts", [[]])[0]
+    return f"{who} {parts[0] if parts else 'n.d.'}"
+
+
+def reference_md(item: dict[str, Any], via: dict[str, Any] | None = None) -> str:
+    """'Thomas Wailgum, “Title”, Publisher, 4 Oct 2010. URL' (a study: its title in italics, via ...)."""
+    if item["type"] == "report" and via is not None:
+        parts = [_display_names(item), f"*{item['title']}*", _human_date(item)]
+        return ", ".join(p for p in parts if p) + f", via {_short(via)}."
+    parts = [_display_names(item), f"“{item['title']}”", item.get("container-title"), _human_date(item)]
+    text = ", ".join(p for p in parts if p) + "."
+    return f"{text} {item['URL']}" if item.get("URL") else text
+
+
+def markdown(entries: Iterable[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> str:
+    """A footnote per cited work, and for statistics and claims the sentence to paste with its marker."""
+    out: list[str] = []
+    notes: dict[str, str] = {}
+    for kind, record, items in entries:
+        doc_item = items[0]
+        key = doc_item["id"]
+        if len(items) > 1:  # a statistic from a titled study: its footnote names the study, via the document
+            key = items[1]["id"]
+            notes.setdefault(key, reference_md(items[1], via=doc_item))
+        else:
+            notes.setdefault(key, reference_md(doc_item))
+        if kind == "statistic":
+            out.append(f"> {record['sentence']}[^{key}]")
+        elif kind == "claim":
+            out.append(f"> {record['text']}[^{key}]")
+        if kind != "document":
+            out.append("")
+    out.extend(f"[^{k}]: {v}" for k, v in notes.items())
+    return "\n".join(out) + "\n"
+
+
+def csl_json(items: Iterable[dict[str, Any]]) -> str:
+    return json.dumps(_unique(items), ensure_ascii=False, indent=2) + "\n"
+
+
+def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for item in items:
+        seen.setdefault(item["id"], item)
+    return list(seen.values())
+
+
+_BIB_ESCAPE = {c: "\\" + c for c in "&%$#_{}"}
+_BIB_ESCAPE.update({"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"})
+
+
+def _bib(text: str) -> str:
+    return "".join(_BIB_ESCAPE.get(c, c) for c in text)
+
+
+def bibtex(items: Iterable[dict[str, Any]]) -> str:
+    """BibTeX entries (@misc for pages and articles, @techreport for studies)."""
+    out = []
+    for item in _unique(items):
+        kind = "techreport" if item["type"] == "report" else "misc"
+        fields: list[tuple[str, str]] = []
+        names = item.get("author") or []
+        if names:
+            fields.append(
+                (
+                    "author",
+                    " and ".join(
+                        "{" + _bib(n["literal"]) + "}"
+                        if "literal" in n
+                        else f"{_bib(n['family'])}, {_bib(n['given'])}"
+                        for n in names
+                    ),
+                )
+            )
+        fields.append(("title", "{" + _bib(item["title"]) + "}"))
+        parts = (item.get("issued") or {}).get("date-parts", [[]])[0]
+        if parts:
+            fields.append(("year", str(parts[0])))
+        if len(parts) >= 2:
+            fields.append(("month", _MONTHS[parts[1] - 1][:3].lower()))
+        if len(parts) == 3:
+            fields.append(("date", "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))))
+        if item.get("container-title"):
+            fields.append(("howpublished", _bib(item["container-title"])))
+        if kind == "techreport":
+            fields.append(("institution", _bib(names[0]["literal"]) if names else "unknown"))
+        if item.get("URL"):
+            fields.append(("url", item["URL"]))
+        if item.get("note"):
+            fields.append(("note", _bib(item["note"])))
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+        out.append(f"@{kind}{{{item['id']},\n{body}\n}}\n")
+    return "\n".join(out)
+
+
+def ris(items: Iterable[dict[str, Any]]) -> str:
+    """RIS records for reference managers (EndNote, Zotero, Mendeley)."""
+    out = []
+    for item in _unique(items):
+        kind = {"report": "RPRT", "webpage": "ELEC"}.get(item["type"], "GEN")
+        lines = [f"TY  - {kind}", f"ID  - {item['id']}"]
+        for n in item.get("author") or []:
+            lines.append(f"AU  - {n.get('literal') or n['family'] + ', ' + n['given']}")
+        lines.append(f"TI  - {item['title']}")
+        parts = (item.get("issued") or {}).get("date-parts", [[]])[0]
+        if parts:
+            lines.append(f"PY  - {parts[0]}")
+            lines.append("DA  - " + "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts)))
+        if item.get("container-title"):
+            lines.append(f"PB  - {item['container-title']}")
+        if item.get("URL"):
+            lines.append(f"UR  - {item['URL']}")
+        if item.get("note"):
+            lines.append(f"N1  - {item['note']}")
+        lines.append("ER  - ")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def apa(items: Iterable[dict[str, Any]]) -> str:
+    """APA 7 reference-list entries as plain text (titles as the source writes them)."""
+    out = []
+    for item in _unique(items):
+        names = item.get("author") or []
+        authors = []
+        for n in names:
+            if "literal" in n:
+                authors.append(n["literal"])
+            else:
+                initials = " ".join(f"{g[0]}." for g in n["given"].replace("-", " ").split())
+                authors.append(f"{n['family']}, {initials}")
+        who = (
+            authors[0]
+            if len(authors) == 1
+            else ", ".join(authors[:-1]) + (", & " + authors[-1] if authors else "")
+        )
+        parts = (item.get("issued") or {}).get("date-parts", [[]])[0]
+        if len(parts) == 3:
+            when = f"({parts[0]}, {_MONTHS[parts[1] - 1]} {parts[2]})"
+        elif len(parts) == 2:
+            when = f"({parts[0]}, {_MONTHS[parts[1] - 1]})"
+        else:
+            when = f"({parts[0]})" if parts else "(n.d.)"
+        title = _sentence_end(item["title"])
+        tail = f" {_sentence_end(item['container-title'])}" if item.get("container-title") else ""
+        url = f" {item['URL']}" if item.get("URL") else ""
+        if who:
+            out.append(f"{_sentence_end(who)} {when}. {title}{tail}{url}")
+        else:  # no author: the title moves to the author position
+            out.append(f"{title} {when}.{tail}{url}")
+    return "\n".join(out) + "\n"
+
+
+def _sentence_end(text: str) -> str:
+    """Text ending in one full stop (or the ? or ! it already ends with)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def render(fmt: str, entries: list[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> str:
+    """Render (kind, record, items) entries in one of FORMATS."""
+    items = [i for _, _, its in entries for i in its]
+    if fmt == "md":
+        return markdown(entries)
+    if fmt == "csl-json":
+        return csl_json(items)
+    if fmt == "bibtex":
+        return bibtex(items)
+    if fmt == "ris":
+        return ris(items)
+    if fmt == "apa":
+        return apa(items)
+    raise ValueError(f"unknown citation format {fmt!r}; choose from {', '.join(FORMATS)}")
