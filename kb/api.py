@@ -65,6 +65,7 @@ class Answer:
     hits: tuple[Hit, ...]
     statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: Any = None  # kb.answer.Summary: the extractive answer
 
 
 def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
@@ -334,7 +335,33 @@ class KnowledgeBase:
         hits = tuple(self._attach_records(hits))
         stats = {s.id: s.to_dict() for h in hits for s in h.statistics}
         claims = {c.id: c.to_dict() for h in hits for c in h.claims}
-        return Answer(query=query, hits=hits, statistics=stats, claims=claims)
+        return Answer(
+            query=query, hits=hits, statistics=stats, claims=claims, summary=self._summary(query, qvec, hits)
+        )
+
+    def _summary(self, query: str, qvec: Any, hits: Sequence[Hit]) -> Any:
+        """The extractive answer from the sentences of the top hits."""
+        from kb.answer import ANSWER_HITS, Candidate, summarise
+
+        top = hits[:ANSWER_HITS]
+        sentences = self.store.passage_sentences([h.passage_id for h in top])
+        contexts = self.store.passage_contexts([h.passage_id for h in top])
+        candidates = [
+            Candidate(
+                h.doc,
+                s,
+                e,
+                h.text[s - h.start : e - h.start],
+                vec,
+                h.rank,
+                h.components.get("intent", 0.0),
+                h.components.get("dense", 0.0),
+                contexts.get(h.passage_id, ""),
+            )
+            for h in top
+            for s, e, vec in sentences.get(h.passage_id, [])
+        ]
+        return summarise(query, qvec, candidates)
 
     def _attach_records(self, hits: Sequence[Hit]) -> Iterator[Hit]:
         from dataclasses import replace

@@ -33,9 +33,57 @@ def _highlight(text: str, span: tuple[int, int] | None, color: bool) -> str:
     return text[:a] + marked + text[b:]
 
 
+def summary_text(summary: Any) -> list[str]:
+    """The extractive answer: themes, quoted sentences with [n] markers, the numbered sources."""
+    if summary is None or not summary.themes:
+        return []
+    lines = ["Answer (quoted from the sources):"]
+    for theme in summary.themes:
+        lines.append(f"  {theme.label}")
+        for q in theme.quotes:
+            marks = "".join(f"[{n}]" for n in q.sources)
+            lines.append(
+                textwrap.fill(
+                    f"“{q.text}” {marks}", width=96, initial_indent="    • ", subsequent_indent="      "
+                )
+            )
+    lines.append("Sources:")
+    for n, doc in enumerate(summary.sources, start=1):
+        lines.append(f"  [{n}] {short_citation(doc)} ({doc.path})")
+    lines.append("")
+    lines.append("Passages:")
+    return lines
+
+
+def summary_json(summary: Any) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {
+        "themes": [
+            {
+                "label": t.label,
+                "sentences": [
+                    {
+                        "text": q.text,
+                        "doc": q.doc_id,
+                        "start": q.start,
+                        "end": q.end,
+                        "sources": list(q.sources),
+                        "score": q.score,
+                    }
+                    for q in t.quotes
+                ],
+            }
+            for t in summary.themes
+        ],
+        "sources": [{"n": n, **doc.to_dict()} for n, doc in enumerate(summary.sources, start=1)],
+    }
+
+
 def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
-    """Ranked passages with the best sentence marked and a citation for each."""
+    """The extractive answer, then ranked passages with the best sentence marked and a citation for each."""
     lines = [f"Q: {answer.query}", ""]
+    lines.extend(summary_text(answer.summary))
     if not answer.hits:
         lines.append("No passages found.")
     for hit in answer.hits:
@@ -49,7 +97,7 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
         )
         if color:
             body = body.replace("»", "\x1b[1m").replace("«", "\x1b[0m")
-        lines.append(f"[{hit.rank}] {short_citation(hit.doc)}")
+        lines.append(f"#{hit.rank} {short_citation(hit.doc)}")
         lines.append(f"    {hit.doc.path}:{hit.start}-{hit.end}  [@{hit.doc.citekey}]  score {hit.score:.3f}")
         lines.append(body)
         for s in hit.statistics:
@@ -67,6 +115,7 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
 def answer_json(answer: Any, explain: bool = False) -> dict[str, Any]:
     return {
         "query": answer.query,
+        "answer": summary_json(answer.summary),
         "results": [h.to_dict(explain=explain) for h in answer.hits],
         "statistics": list(answer.statistics.values()),
         "claims": list(answer.claims.values()),

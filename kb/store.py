@@ -560,6 +560,29 @@ class Store:
             out.setdefault(int(r[0]), []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
         return out
 
+    def passage_sentences(self, passage_ids: Sequence[str]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) of passages given by passage id."""
+        if not passage_ids:
+            return {}
+        q = ",".join("?" * len(passage_ids))
+        rows = self.db.execute(
+            f"SELECT p.id, s.start_char, s.end_char, v.data FROM sentences s"
+            f" JOIN passages p ON p.rowid = s.passage_rowid JOIN vectors v ON v.key = s.vector_key"
+            f" WHERE p.id IN ({q}) ORDER BY s.rowid",
+            list(passage_ids),
+        ).fetchall()
+        out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
+        return out
+
+    def passage_contexts(self, passage_ids: Sequence[str]) -> dict[str, str]:
+        """The heading or list lead-in of passages given by passage id."""
+        if not passage_ids:
+            return {}
+        q = ",".join("?" * len(passage_ids))
+        return dict(self.db.execute(f"SELECT id, context FROM passages WHERE id IN ({q})", list(passage_ids)))
+
     def passage_vectors_for(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
         if not rowids:
             return {}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from kb.api import KnowledgeBase
 from kb.embed import FakeEmbedder
@@ -37,3 +39,9 @@ def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
     monkeypatch.chdir(tmp_path)
     return {"KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "index")}
+
+
+# Property tests: "default" (1,700 cases per property) in the suite; "deep" from scripts/fuzz.sh.
+settings.register_profile("default", max_examples=1700)
+settings.register_profile("deep", max_examples=30000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -35,7 +35,8 @@ def test_every_command_has_help(runner: CliRunner) -> None:
 
 def test_ask_builds_index_on_first_use_and_prints_citations(runner: CliRunner, tmp_path: Path) -> None:
     out = run(runner, "ask", "what blocks collaboration")
-    assert "[1]" in out and "corpus/" in out
+    assert "#1 " in out and "corpus/" in out
+    assert out.index("Answer (quoted from the sources):") < out.index("Sources:") < out.index("Passages:")
     assert (tmp_path / "index" / "kb.sqlite").exists()
 
 

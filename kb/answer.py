@@ -1,0 +1,178 @@
+"""The extractive answer above the passages: the sentences that answer the question, from
+different sources where possible, near-duplicates merged, grouped under short themes.
+
+No generated prose: every sentence is quoted verbatim with its offsets, and a theme label
+is a word or two taken from the sentences it heads. Each sentence cites a numbered source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.records import DocInfo
+
+ANSWER_HITS = 8  # the answer is drawn from the sentences of this many top passages
+MAX_SENTENCES = 8
+MAX_PER_DOC = 2
+RELATIVE_FLOOR = 0.6  # keep sentences scoring at least this share of the best one
+DUPLICATE = 0.88  # sentence cosine above which two sentences say the same thing
+THEME_JOIN = 0.45  # cosine to a theme's centroid to join it
+MIN_WORDS = 6
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+
+
+def _stop_words() -> frozenset[str]:
+    """jusText's English stop list (453 words; installed with trafilatura) plus survey boilerplate."""
+    import justext
+
+    extra = "percent cent said says according study survey report found also"
+    return frozenset(w.lower() for w in justext.get_stoplist("English")) | frozenset(extra.split())
+
+
+_STOP = _stop_words()
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One answer sentence, verbatim, where it is, and which numbered sources say it."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    sources: tuple[int, ...]  # 1-based numbers into Summary.sources
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    label: str
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    themes: tuple[Theme, ...]
+    sources: tuple[DocInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its vector and the passage's rank and cue."""
+
+    doc: DocInfo
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    rank: int
+    cue: float
+    passage_sim: float = 0.0  # the passage's own similarity (its vector includes a list's lead-in)
+    context: str = ""  # a list item's lead-in ("Forrester recommends:") or the section heading
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 3]
+
+
+def _label(quotes: Sequence[Quote], query: str, others: Sequence[str]) -> str:
+    """The word (or two) most particular to these sentences: frequent here, rare in the other themes,
+    not a word of the question. Taken from the sentences; lower case unless an acronym or a name."""
+    asked = {w.lower()[:5] for w in _words(query)}
+    here: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    for q in quotes:
+        for w in dict.fromkeys(_words(q.text)):
+            key = w.lower()[:5]
+            if key in asked:
+                continue
+            here[key] += 1
+            keep_case = sum(ch.isupper() for ch in w) >= 2 or (w[0].isupper() and q.text.find(w) > 0)
+            surface.setdefault(key, w if keep_case else w.lower())
+    if not here:
+        return "other"
+    elsewhere = Counter(w.lower()[:5] for t in others for w in set(_words(t)))
+    # Among equals, longer words are the more specific ones ("communication" over "always").
+    ranked = sorted(here, key=lambda k: (-(here[k] - 0.5 * elsewhere[k]), -len(surface[k]), k))
+    return " · ".join(surface[k] for k in ranked[:2] if here[k] >= here[ranked[0]] * 0.5)
+
+
+def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candidate]) -> Summary:
+    """Pick, de-duplicate and group the answer sentences from retrieved passages' sentences."""
+    if not candidates:
+        return Summary((), ())
+    # Sentence relevance: similarity to the question, the passage's answer-type cue, and its rank.
+    scored = []
+    for c in candidates:
+        if len(c.text.split()) < MIN_WORDS or c.text.rstrip().endswith(":"):
+            continue  # fragments, and lead-ins that mean nothing without their list
+        sim = float(c.vector @ query_vector)
+        if c.context and c.text.lstrip()[:1] in "•-*–·▪":
+            sim = max(sim, c.passage_sim)  # a list item means what its lead-in says it means
+        scored.append((sim + 0.15 * c.cue + 0.1 / c.rank, c))
+    if not scored:
+        return Summary((), ())
+    scored.sort(key=lambda t: -t[0])
+    floor = scored[0][0] * RELATIVE_FLOOR
+    chosen: list[tuple[float, Candidate, list[Candidate]]] = []  # (score, sentence, its duplicates)
+    per_doc: Counter[str] = Counter()
+    for score, c in scored:
+        if score < floor or len(chosen) >= MAX_SENTENCES:
+            break
+        dup = next((ch for ch in chosen if float(ch[1].vector @ c.vector) >= DUPLICATE), None)
+        if dup is not None:
+            if c.doc.id != dup[1].doc.id:
+                dup[2].append(c)  # the same statement in another source: cite both
+            continue
+        is_item = bool(c.context) and c.text.lstrip()[:1] in "•-*–·▪"
+        unit = f"{c.doc.id}:{c.context}" if is_item else c.doc.id  # a list counts as one voice
+        if per_doc[unit] >= (MAX_SENTENCES if is_item else MAX_PER_DOC) and any(
+            per_doc[d] < MAX_PER_DOC for d in {x.doc.id for _, x in scored}
+        ):
+            continue  # other sources still have something to say
+        per_doc[unit] += 1
+        chosen.append((score, c, []))
+    sources: list[DocInfo] = []
+
+    def number(doc: DocInfo) -> int:
+        for i, d in enumerate(sources, start=1):
+            if d.id == doc.id:
+                return i
+        sources.append(doc)
+        return len(sources)
+
+    quotes = []
+    for score, c, dups in chosen:
+        nums = tuple(dict.fromkeys(number(x.doc) for x in [c, *dups]))
+        lead = c.context if c.context.rstrip().endswith(":") else ""
+        quotes.append((Quote(c.text, c.doc.id, c.start, c.end, nums, round(score, 4)), c.vector, lead))
+    # Themes: items of one list share their lead-in as the label; other sentences are grouped
+    # greedily by similarity to each theme's centroid, in score order.
+    groups: list[tuple[list[np.ndarray], list[Quote]]] = []
+    lists: dict[str, list[Quote]] = {}
+    for quote, vec, lead in quotes:
+        if lead:
+            lists.setdefault(lead, []).append(quote)
+            continue
+        best, best_sim = None, THEME_JOIN
+        for g in groups:
+            centroid = np.mean(g[0], axis=0)
+            sim = float(vec @ centroid / (np.linalg.norm(centroid) or 1.0))
+            if sim >= best_sim:
+                best, best_sim = g, sim
+        if best is None:
+            groups.append(([vec], [quote]))
+        else:
+            best[0].append(vec)
+            best[1].append(quote)
+    themes = [Theme(lead.rstrip().rstrip(":"), tuple(qs)) for lead, qs in lists.items()]
+    for i, (_, qs) in enumerate(groups):
+        others = [q.text for j, (_, oq) in enumerate(groups) if j != i for q in oq]
+        themes.append(Theme(_label(qs, query, others), tuple(qs)))
+    return Summary(tuple(themes), tuple(sources))

@@ -1,0 +1,258 @@
+"""Hostile input, crashes, concurrent readers, corrupt indexes and the network: nothing indexed is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.api import KnowledgeBase
+from kb.cli import cli
+from kb.embed import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _snapshot(kb: KnowledgeBase) -> dict[str, tuple[str, str]]:
+    """What a user can see of the index: per document, its id and clean text."""
+    return {d.path: (d.id, kb.store.doc_text(d.id)) for d in kb.documents()}
+
+
+def _hostile_files(folder: Path) -> dict[str, str]:
+    """Write hostile files; return name -> words the skip reason must contain."""
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blank.md").write_bytes(b"  \n\n \t\n")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(512))
+    (folder / "program.html").write_bytes(b"\x7fELF\x02\x01\x01" + os.urandom(512))
+    (folder / "archive.html").write_bytes(b"PK\x03\x04" + os.urandom(512))
+    (folder / "nuls.txt").write_bytes(b"abc\x00\x00\x00def" * 100)
+    with open(folder / "huge.txt", "wb") as f:  # 200 MB, sparse: refused by size before it is read
+        f.truncate(200 * 1024 * 1024)
+    (folder / "script.html").write_text(
+        "<html><head><script>"
+        + "var x = 1;\n" * 2000
+        + "</script></head><body><script>go()</script></body></html>"
+    )
+    (folder / "loop").mkdir()
+    (folder / "loop" / "again").symlink_to(folder / "loop", target_is_directory=True)
+    return {
+        "empty.txt": "empty",
+        "blank.md": "empty",
+        "image.txt": "binary",
+        "program.html": "binary",
+        "archive.html": "binary",
+        "nuls.txt": "binary",
+        "huge.txt": "limit",
+        "script.html": "text",
+    }
+
+
+def test_hostile_files_are_skipped_one_line_each_and_nothing_is_lost(
+    fake_kb: KnowledgeBase, corpus_copy: Path, tmp_path: Path
+) -> None:
+    fake_kb.ingest([corpus_copy])
+    before = _snapshot(fake_kb)
+    hostile = tmp_path / "hostile"
+    expected = _hostile_files(hostile)
+    skipped: dict[str, str] = {}
+    report = fake_kb.ingest([hostile], on_skip=lambda p, r: skipped.__setitem__(Path(p).name, r))
+    for name, words in expected.items():
+        assert name in skipped, f"{name} was not reported"
+        assert words in skipped[name].lower(), (name, skipped[name])
+        assert "\n" not in skipped[name]
+    assert not report.added and not report.updated
+    assert _snapshot(fake_kb) == before
+    assert fake_kb.ask("collaboration", k=3).hits
+
+
+def test_legacy_encodings_are_ingested_not_refused(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    words = "Café owners’ “naïve” résumé: 45 percent of CIOs said the café budget grew."
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    (folder / "cp1252.txt").write_bytes(words.encode("cp1252"))
+    (folder / "latin1.txt").write_bytes(
+        words.replace("’", "'").replace("“", '"').replace("”", '"').encode("latin-1")
+    )
+    (folder / "utf16.txt").write_bytes(words.encode("utf-16"))
+    (folder / "utf8bom.md").write_bytes(b"\xef\xbb\xbf" + words.replace("owners", "managers").encode())
+    report = fake_kb.ingest([folder])
+    assert len(report.added) == 4 and not report.skipped
+    for doc in fake_kb.documents():
+        assert "45 percent of CIOs" in fake_kb.store.doc_text(doc.id)
+        assert "Caf" in fake_kb.store.doc_text(doc.id) and "\ufffd" not in fake_kb.store.doc_text(doc.id)
+
+
+def test_deeply_nested_html_is_handled(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    page = tmp_path / "deep.html"
+    body = "<div>" * 100_000 + "<p>Deep inside, 30 percent of marketers said the page still parsed fine.</p>"
+    page.write_text(f"<html><body>{body}{'</div>' * 100_000}</body></html>")
+    skipped: list[tuple[str, str]] = []
+    report = fake_kb.ingest([page], on_skip=lambda p, r: skipped.append((p, r)))
+    # Either parsed (text kept) or refused with a reason; never a crash.
+    if report.added:
+        assert "30 percent of marketers" in fake_kb.store.doc_text(fake_kb.documents()[0].id)
+    else:
+        assert skipped and skipped[0][0].endswith("deep.html")
+
+
+def test_unreadable_and_vanishing_files(
+    fake_kb: KnowledgeBase, corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_kb.ingest([corpus_copy])
+    before = _snapshot(fake_kb)
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    locked, gone = folder / "locked.txt", folder / "gone.txt"
+    for f in (locked, gone):
+        f.write_text("A perfectly good article about CIOs and CMOs working together on budgets.")
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.txt":  # tests run as root, where chmod 000 does not stop reads
+            raise PermissionError(13, "Permission denied", str(self))
+        if self.name == "gone.txt":
+            self.unlink()  # deleted between listing and reading
+            raise FileNotFoundError(2, "No such file", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    skipped: dict[str, str] = {}
+    fake_kb.ingest([folder], on_skip=lambda p, r: skipped.__setitem__(Path(p).name, r))
+    assert "permission" in skipped["locked.txt"]
+    assert "disappeared" in skipped["gone.txt"]
+    monkeypatch.setattr(Path, "read_bytes", real_read)
+    assert _snapshot(fake_kb) == before
+
+
+def test_corrupt_and_mismatched_indexes_give_one_clear_line(
+    fake_env: dict[str, str], corpus_copy: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", "corpus", "-q"]).exit_code == 0
+    index = Path(fake_env["KB_INDEX"])
+    # A truncated faiss file is derived data: rebuilt from the store, the answer is unchanged.
+    first = runner.invoke(cli, ["ask", "budget", "--json"]).stdout
+    faiss_file = index / "vectors.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    assert runner.invoke(cli, ["ask", "budget", "--json"]).stdout == first
+    # A manifest naming another model: rebuilt, not trusted.
+    manifest = json.loads((index / "manifest.json").read_text())
+    (index / "manifest.json").write_text(json.dumps({**manifest, "model": "other", "dim": 768}))
+    assert runner.invoke(cli, ["ask", "budget", "--json"]).stdout == first
+    # A store written by a newer kb: refused with what to do.
+    import sqlite3
+
+    db = sqlite3.connect(index / "kb.sqlite")
+    with db:
+        db.execute("INSERT INTO migrations VALUES ('m999_from_the_future', 'later')")
+    db.close()
+    result = runner.invoke(cli, ["ask", "budget"])
+    assert result.exit_code == 1
+    assert "kb rebuild" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # Not a database at all.
+    (index / "kb.sqlite").write_bytes(b"garbage" * 100)
+    for name in ("kb.sqlite-wal", "kb.sqlite-shm"):
+        (index / name).unlink(missing_ok=True)
+    result = runner.invoke(cli, ["ask", "budget"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _synthetic_corpus(folder: Path, n: int, start: int = 0) -> None:
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + n):
+        (folder / f"doc{i:04d}.md").write_text(
+            f"# Report number {i}\n\n"
+            f"In survey {i}, {i % 90 + 5} percent of CIOs said collaboration with marketing improved.\n\n"
+            f"Teams in region {i} reported that budgets and priorities still block collaboration.\n"
+        )
+
+
+def test_readers_see_only_committed_state_while_an_ingest_runs(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    _synthetic_corpus(corpus, 30)
+    env = {**os.environ, "KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "idx")}
+    subprocess.run(_kb_cmd("ingest", str(corpus), "-q"), env=env, cwd=tmp_path, check=True)
+    _synthetic_corpus(corpus, 300, start=30)
+    writer = subprocess.Popen(_kb_cmd("ingest", str(corpus), "-q"), env=env, cwd=tmp_path)
+    reader = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    counts: list[int] = []
+    while True:
+        running = writer.poll() is None
+        hits = reader.ask("what blocks collaboration", k=5).hits
+        assert hits
+        for h in hits:  # every hit is whole: its document and passages were committed together
+            assert reader.store.doc_text(h.doc.id)[h.start : h.end] == h.text
+        counts.append(len(reader.documents()))
+        if not running:
+            break
+    reader.close()
+    assert writer.returncode == 0
+    assert counts[0] == 30 and counts[-1] == 330
+    assert counts == sorted(counts)  # documents only ever appear, committed a batch at a time
+
+
+def _kb_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kb", *args]
+
+
+@pytest.mark.slow
+def test_sigkill_during_ingest_never_corrupts(tmp_path: Path) -> None:
+    """A few random kills here; scripts/crash_loop.py runs hundreds."""
+    import random
+
+    env = {**os.environ, "KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "idx")}
+    corpus = tmp_path / "c"
+    _synthetic_corpus(corpus, 40)
+    rng = random.Random(7)
+    for round_ in range(6):
+        _synthetic_corpus(corpus, 40, start=40 * (round_ + 1))
+        proc = subprocess.Popen(_kb_cmd("ingest", str(corpus), "-q"), env=env, cwd=tmp_path)
+        time.sleep(rng.uniform(0.3, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ask = subprocess.run(
+            _kb_cmd("ask", "budget", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert ask.returncode == 0, ask.stderr
+        verify = subprocess.run(
+            _kb_cmd("verify", "-q"), env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+    final = subprocess.run(
+        _kb_cmd("ingest", str(corpus), "-q"), env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert final.returncode == 0, final.stderr
+    docs = subprocess.run(_kb_cmd("docs", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert len(docs.stdout.splitlines()) == 280
+
+
+@pytest.mark.slow
+def test_ingest_and_ask_work_with_the_network_blocked(
+    tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline by construction: the real model, no socket may connect anywhere."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    from kb.embed import get_embedder
+
+    kb = KnowledgeBase(tmp_path / "idx", embedder=get_embedder("numpy"))
+    kb.ingest([corpus_copy])
+    hits = kb.ask("what blocks collaboration", k=5).hits
+    assert any("siloed teams" in h.text for h in hits)
+    kb.close()
