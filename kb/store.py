@@ -545,36 +545,31 @@ class Store:
             }
         return out
 
-    def sentences(self, rowids: Sequence[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
-        """Sentences (start, end, vector) of the given passages."""
-        if not rowids:
+    def _sentences_by(
+        self, key_sql: str, where_sql: str, keys: Sequence[Any]
+    ) -> dict[Any, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) grouped by `key_sql`, for passages matching `where_sql IN keys`."""
+        if not keys:
             return {}
-        q = ",".join("?" * len(rowids))
+        q = ",".join("?" * len(keys))
         rows = self.db.execute(
-            f"SELECT s.passage_rowid, s.start_char, s.end_char, v.data FROM sentences s"
-            f" JOIN vectors v ON v.key = s.vector_key WHERE s.passage_rowid IN ({q}) ORDER BY s.rowid",
-            list(rowids),
-        ).fetchall()
-        out: dict[int, list[tuple[int, int, np.ndarray]]] = {}
-        for r in rows:
-            out.setdefault(int(r[0]), []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
-        return out
-
-    def passage_sentences(self, passage_ids: Sequence[str]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
-        """Sentences (start, end, vector) of passages given by passage id."""
-        if not passage_ids:
-            return {}
-        q = ",".join("?" * len(passage_ids))
-        rows = self.db.execute(
-            f"SELECT p.id, s.start_char, s.end_char, v.data FROM sentences s"
+            f"SELECT {column}, s.start_char, s.end_char, v.data FROM sentences s"
             f" JOIN passages p ON p.rowid = s.passage_rowid JOIN vectors v ON v.key = s.vector_key"
-            f" WHERE p.id IN ({q}) ORDER BY s.rowid",
-            list(passage_ids),
+            f" WHERE {column} IN ({q}) ORDER BY s.rowid",
+            list(keys),
         ).fetchall()
-        out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+        out: dict[Any, list[tuple[int, int, np.ndarray]]] = {}
         for r in rows:
             out.setdefault(r[0], []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
         return out
+
+    def sentences(self, rowids: Sequence[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) of passages given by rowid."""
+        return self._sentences_by("p.rowid", rowids)
+
+    def passage_sentences(self, passage_ids: Sequence[str]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) of passages given by passage id."""
+        return self._sentences_by("p.id", passage_ids)
 
     def passage_contexts(self, passage_ids: Sequence[str]) -> dict[str, str]:
         """The heading or list lead-in of passages given by passage id."""
