@@ -545,10 +545,8 @@ class Store:
             }
         return out
 
-    def _sentences_by(
-        self, key_sql: str, where_sql: str, keys: Sequence[Any]
-    ) -> dict[Any, list[tuple[int, int, np.ndarray]]]:
-        """Sentences (start, end, vector) grouped by `key_sql`, for passages matching `where_sql IN keys`."""
+    def _sentences_by(self, column: str, keys: Sequence[Any]) -> dict[Any, list[tuple[int, int, np.ndarray]]]:
+        """Sentences (start, end, vector) of the passages whose `column` is in keys, grouped by it."""
         if not keys:
             return {}
         q = ",".join("?" * len(keys))
