@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
-from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Problem, VerifyReport, content_id
+from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, Problem, VerifyReport, content_id
 
 log = logging.getLogger(__name__)
 
@@ -237,16 +237,7 @@ class KnowledgeBase:
                     skip(source.path, "document structure too deeply nested to parse")
                     continue
                 pending.append((doc, source.encoding, state is not None))
-            embedded = 0
-            progress.start(len(pending), "embedding")
-            for lo in range(0, len(pending), BATCH_DOCS):
-                batch = pending[lo : lo + BATCH_DOCS]
-                embedded += self._ingest_batch(batch, pipeline)
-                for doc, _, was_there in batch:
-                    state_after = doc.path
-                    (updated if was_there else added).append(state_after)
-                progress.advance(len(batch))
-            progress.close()
+            embedded = self._store_pending(pending, pipeline, progress, added, updated)
             # A changed file whose clean text did not change counts as unchanged for the user.
             removed: list[str] = []
             if prune:
@@ -263,6 +254,63 @@ class KnowledgeBase:
                 removed=tuple(removed),
                 skipped=tuple(skipped),
                 embedded=embedded,
+            )
+        finally:
+            lock.release()
+
+    def _store_pending(
+        self,
+        pending: Sequence[tuple[CleanDoc, str, bool]],
+        pipeline: str,
+        progress: Progress,
+        added: list[str],
+        updated: list[str],
+    ) -> int:
+        """Segment, extract, embed and store cleaned documents in batches; the number of texts embedded."""
+        embedded = 0
+        progress.start(len(pending), "embedding")
+        for lo in range(0, len(pending), BATCH_DOCS):
+            batch = pending[lo : lo + BATCH_DOCS]
+            embedded += self._ingest_batch(batch, pipeline)
+            for doc, _, was_there in batch:
+                (updated if was_there else added).append(doc.path)
+            progress.advance(len(batch))
+        progress.close()
+        return embedded
+
+    def ingest_texts(
+        self, items: Iterable[tuple[str, str | None, str]], progress: Progress | None = None
+    ) -> IngestReport:
+        """Add already-clean texts (key, title, text), such as a BEIR corpus: no file, no cleaning.
+
+        The key stands in for the path; unchanged texts cost nothing, as with files."""
+        progress = progress or Progress()
+        lock = self._lock()
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            store = self._store
+            self._check_model()
+            pipeline = pipeline_version()
+            pending: list[tuple[CleanDoc, str, bool]] = []
+            unchanged: list[str] = []
+            for key, title, text in items:
+                sha = hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()
+                state = store.doc_state(key)
+                if state and state[1] == sha and state[3] == pipeline:
+                    unchanged.append(key)
+                    continue
+                body = f"{title}\n\n{text}" if title else text
+                doc = CleanDoc(path=key, kind="txt", sha=sha, text=body, meta=Metadata(title=title))
+                pending.append((doc, "utf-8", state is not None))
+            added: list[str] = []
+            updated: list[str] = []
+            embedded = self._store_pending(pending, pipeline, progress, added, updated)
+            if pending:
+                store.gc_vectors()
+            self.vector_index()
+            return IngestReport(
+                added=tuple(added), updated=tuple(updated), unchanged=tuple(unchanged), embedded=embedded
             )
         finally:
             lock.release()

@@ -67,35 +67,57 @@ def _terms(text: str) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _FTS_STOP}
 
 
-def search(
+Scored = tuple[float, int, dict[str, float], "tuple[int, int] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """First-stage results: dense and lexical (rowid, score) lists and their RRF fusion."""
+
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    fused: dict[int, float]
+    dense_order: list[int]
+    lexical_order: list[int]
+
+    def order(self, mode: str = "hybrid") -> list[int]:
+        if mode == "dense":
+            return self.dense_order
+        if mode == "bm25":
+            return self.lexical_order
+        return sorted(self.fused, key=lambda i: -self.fused[i])
+
+
+def retrieve(
+    store: Store, vindex: VectorIndex, query_vector: np.ndarray, query: str, depth: int
+) -> Retrieved:
+    """Dense (faiss) and lexical (FTS5 BM25, question intents expanded) candidates, fused by RRF."""
+    from kb.intent import expanded_query, intents_of
+
+    dense = vindex.search(query_vector, depth)
+    lexical = store.lexical(expanded_query(query, intents_of(query)), depth)
+    dense_order = [i for i, _ in dense]
+    lexical_order = [i for i, _ in lexical]
+    fused = rrf([dense_order, lexical_order])
+    return Retrieved(dict(dense), dict(lexical), fused, dense_order, lexical_order)
+
+
+def rerank(
     store: Store,
-    vindex: VectorIndex,
     query_vector: np.ndarray,
     query: str,
-    k: int = 10,
-    filters: Filters | None = None,
-    per_doc: int = 3,
-) -> list[Hit]:
-    """The k best passages for a query, best first, each with its score components."""
-    filters = filters or Filters()
-    depth = max(CANDIDATES, k * 5)
-    if filters:
-        depth = max(depth, vindex.manifest.count)  # filter after search: look at everything
-    from kb.intent import cue_score, expanded_query, intents_of, topic_of
+    candidates: list[int],
+    first: Retrieved,
+    rows: dict[int, dict],
+) -> list[Scored]:
+    """Candidates rescored by sentence-level similarity, lexical score, term coverage, the
+    question's answer type and a brevity prior; best first."""
+    from kb.intent import cue_score, intents_of, topic_of
 
     intents = intents_of(query)
-    dense = vindex.search(query_vector, depth)
-    lexical = store.lexical(expanded_query(query, intents), depth)
-    fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]])
-    dense_score = dict(dense)
-    lex_score = dict(lexical)
-    ranked = sorted(fused, key=lambda i: -fused[i])
-    rows = store.passages(ranked[: max(RERANK_DEPTH, k * 3) if not filters else len(ranked)])
-    candidates = [i for i in ranked if i in rows and filters.allows(rows[i]["doc"])][
-        : max(RERANK_DEPTH, k * 3)
-    ]
-    if not candidates:
-        return []
+    dense_score = dict(first.dense)
+    lex_score = first.lexical
+    fused = first.fused
     sentences = store.sentences(candidates)
     missing = [i for i in candidates if i not in dense_score]
     if missing:
@@ -108,7 +130,7 @@ def search(
     wants_figures = any(it.name == "quantity" for it in intents)
     figures = store.statistics_in(candidates) if wants_figures else {}
     other_intents = [it for it in intents if it.name != "quantity"]
-    scored: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
+    scored: list[Scored] = []
     for i in candidates:
         sents = sentences.get(i, [])
         best_sim, best_span = -1.0, None
@@ -148,6 +170,31 @@ def search(
         components["rerank"] = score
         scored.append((score, i, components, best_span))
     scored.sort(key=lambda t: -t[0])
+    return scored
+
+
+def search(
+    store: Store,
+    vindex: VectorIndex,
+    query_vector: np.ndarray,
+    query: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    per_doc: int = 3,
+) -> list[Hit]:
+    """The k best passages for a query, best first, each with its score components."""
+    filters = filters or Filters()
+    depth = max(CANDIDATES, k * 5)
+    if filters:
+        depth = max(depth, vindex.manifest.count)  # filter after search: look at everything
+    first = retrieve(store, vindex, query_vector, query, depth)
+    ranked = first.order("hybrid")
+    limit = max(RERANK_DEPTH, k * 3)
+    rows = store.passages(ranked[:limit] if not filters else ranked)
+    candidates = [i for i in ranked if i in rows and filters.allows(rows[i]["doc"])][:limit]
+    if not candidates:
+        return []
+    scored = rerank(store, query_vector, query, candidates, first, rows)
     # Diversity: at most `per_doc` passages from one document while others remain.
     chosen: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
     overflow = []
@@ -177,3 +224,31 @@ def search(
             )
         )
     return hits
+
+
+def rank(
+    store: Store,
+    vindex: VectorIndex,
+    query_vector: np.ndarray,
+    query: str,
+    depth: int = 300,
+    mode: str = "full",
+    rerank_depth: int = 100,
+) -> list[tuple[int, float]]:
+    """(passage rowid, score) best first, by one retriever: bm25, dense, hybrid (RRF) or full
+    (RRF, then the top `rerank_depth` reranked). For evaluation; `search` is the user-facing path."""
+    first = retrieve(store, vindex, query_vector, query, depth)
+    if mode == "dense":
+        return sorted(first.dense.items(), key=lambda t: -t[1])
+    if mode == "bm25":
+        return sorted(first.lexical.items(), key=lambda t: -t[1])
+    ranked = first.order("hybrid")
+    if mode == "hybrid":
+        return [(i, first.fused[i]) for i in ranked]
+    head = ranked[:rerank_depth]
+    scored = rerank(store, query_vector, query, head, first, store.passages(head))
+    floor = min((t[0] for t in scored), default=0.0)
+    # Below the reranked head, keep hybrid order, scored under it.
+    return [(i, sc) for sc, i, _, _ in scored] + [
+        (i, floor - 1 - n) for n, i in enumerate(ranked[rerank_depth:])
+    ]
