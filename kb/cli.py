@@ -479,6 +479,65 @@ def check(draft: Path, as_json: bool, index_dir: Path) -> None:
         sys.exit(1)
 
 
+@cli.command("eval", context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv to score.")
+@click.option(
+    "--retriever",
+    type=click.Choice(["bm25", "dense", "hybrid", "full"]),
+    default="full",
+    show_default=True,
+    help="bm25 (FTS5), dense (faiss), hybrid (RRF of both), full (hybrid + rerank, as `kb ask`).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: metrics and timings.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N judged queries.")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where evaluation indexes are kept (default: INDEX/eval).",
+)
+@index_option
+@quiet_option
+@handle_errors
+def eval_(
+    folder: Path,
+    split: str,
+    retriever: str,
+    as_json: bool,
+    limit: int | None,
+    cache: Path | None,
+    index_dir: Path,
+    quiet: bool,
+) -> None:
+    """Measure retrieval on a BEIR-format FOLDER: nDCG@10, Recall@100, MRR@10 and timings.
+
+    The corpus is indexed once into a throw-away index keyed by its content (reused by later runs).
+    """
+    from kb import render
+    from kb.evaluate import evaluate
+
+    report = evaluate(
+        folder,
+        split,
+        retriever,
+        cache or index_dir / "eval",
+        progress=BarProgress(not quiet and sys.stderr.isatty()),
+        limit=limit,
+    )
+    if as_json:
+        _emit(render.dumps(report.to_dict()))
+    else:
+        m, t = report.metrics, report.timings
+        click.echo(
+            f"{folder.name} {split} ({report.queries} queries), {retriever}: "
+            f"nDCG@10 {m['ndcg@10']:.4f}  Recall@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}"
+        )
+        click.echo(
+            f"index {t['index_s']:.1f} s ({int(t['texts_embedded'])} texts embedded), "
+            f"query encode {t['query_encode_ms']:.1f} ms, search p50 {t['search_p50_ms']:.1f} ms"
+        )
+
+
 def main() -> None:
     cli(prog_name="kb")
 

@@ -504,6 +504,15 @@ class Store:
             int(self.db.execute(q.format(t=t), (size,)).fetchone()[0]) for t in ("passages", "sentences")
         )
 
+    def passage_paths(self) -> list[tuple[int, str]]:
+        """(passage rowid, document path) for every passage."""
+        return [
+            (int(r[0]), r[1])
+            for r in self.db.execute(
+                "SELECT p.rowid, d.path FROM passages p JOIN documents d ON d.id = p.doc_id"
+            )
+        ]
+
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
 
