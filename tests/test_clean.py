@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kb.ingest.clean import clean_html, clean_markdown, clean_plain
-from kb.ingest.textclean import byline_author, parse_date
+from kb.ingest.textclean import byline_author, glued_headline, parse_date
 
 BODY = [
     "City councils across the region voted this week to expand their bicycle lane networks, citing rising ridership and safety concerns raised by residents.",
@@ -209,3 +209,55 @@ def test_short_note_is_kept() -> None:
     assert text == "Call the supplier about the March invoice."
     text, _, _ = clean_plain("Ideas\n\n- try the new layout\n- ask Sam\n\nSubscribe to our newsletter")
     assert "try the new layout" in text and "newsletter" not in text
+
+
+def test_teaser_blocks_and_menu_runs_are_removed() -> None:
+    body = (
+        "The county council voted on Tuesday to extend the library's opening hours through the winter, "
+        "after a petition signed by more than two thousand residents asked for evening access."
+    )
+    body2 = (
+        "Officials said the change would cost less than expected because volunteers had offered to staff "
+        "the reading room on weekday evenings, and the budget for heating was already approved."
+    )
+    page = "\n".join(
+        [
+            "Local News",
+            "Library Hours Extended For The WinterThe county council voted to keep doors open later this season.",
+            body,
+            "Weather",
+            "School Closings",
+            "Traffic Maps",
+            "Community Calendar",
+            body2,
+            "Harvest Festival Draws Record Crowds To The ParkThousands of visitors came for the pumpkin contest.",
+            "City Budget Talks Stall Over Road Repairs (48)",
+            "New Bakery Opens On Main Street (12)",
+            "Three Things To Do This Weekend (7)",
+        ]
+    )
+    text, _, removed = clean_plain(page)
+    assert body in text and body2 in text
+    for chrome in ("School Closings", "Harvest Festival", "(48)", "WinterThe county"):
+        assert chrome not in text, chrome
+    assert {r.text: r.reason for r in removed}[
+        "School Closings"
+    ] == "run of short lines (menu, tags or teasers)"
+    assert glued_headline("Library Hours Extended For The WinterThe county council voted to keep doors open.")
+    assert not glued_headline("The council met in the new McDonald Hall and streamed it on YouTube.")
+
+
+def test_a_list_after_a_lead_in_is_not_a_menu() -> None:
+    page = "\n".join(
+        [
+            "The committee reviewed the proposals in detail over three long sessions and agreed on a shortlist "
+            "that it will present to the full board in the spring, with costs attached to each item:",
+            "Longer opening hours",
+            "A second reading room",
+            "Free evening classes",
+            "Each proposal will be costed by the finance office before the board meets, and residents will "
+            "have a month to comment on the shortlist before any decision is taken by the council.",
+        ]
+    )
+    text, _, _ = clean_plain(page)
+    assert "A second reading room" in text and "Free evening classes" in text

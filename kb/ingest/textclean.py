@@ -307,9 +307,27 @@ def split_blocks(text: str) -> list[Block]:
     return blocks
 
 
+# A teaser copied from a page: a Title Case headline run straight into its blurb, no space
+# between ("...Student-AthleteA 24-year-old woman...", "...On The Rise?Violence is part...").
+_GLUED = re.compile(r"^(?P<head>(?:\S+\s+){3,14}?\S*?[a-z0-9?!.’'”)])(?=[A-Z][a-z]|[A-Z]\s|\d)")
+_SMALL = frozenset("a an and as at by for from in of on or the to vs with".split())
+
+
+def glued_headline(text: str) -> bool:
+    """Whether a block starts with a Title Case headline glued to the text after it."""
+    m = _GLUED.match(text[:160])
+    if not m:
+        return False
+    words = [w for w in m.group("head").split() if w.lower() not in _SMALL]
+    capital = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
+    return len(words) >= 3 and capital >= 0.8 * len(words)
+
+
 def chrome_reason(block: Block) -> str | None:
     """Why a block is page chrome, or None. Long prose is never chrome by keyword alone."""
     text = block.text
+    if glued_headline(text):
+        return "teaser (headline run into its blurb)"
     if block.words > 40:
         return None
     for reason, pattern in CHROME:
@@ -442,6 +460,37 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
     return best_lo, best_hi
 
 
+MENU_RUN = 3  # consecutive short lines that read as a menu, a tag list or teaser headlines
+
+
+_COUNT_SUFFIX = re.compile(
+    r"\(\d[\d,]*\)$"
+)  # "Week 12 power rankings (133)": a teaser with its comment count
+
+
+def _headline_like(b: Block) -> bool:
+    """A line that reads as a link label or a headline: short, no sentence punctuation, not a list item."""
+    if is_bullet(b.text) or b.words > 15 or b.cls == "good":
+        return False
+    return b.cls == "bad" or not _sentence_end(b.text) or bool(_COUNT_SUFFIX.search(b.text))
+
+
+def _menu_runs(blocks: list[Block], lo: int, hi: int) -> set[int]:
+    """Indexes of blocks in [lo, hi) that belong to runs of MENU_RUN or more short, unpunctuated
+    lines: navigation, tag clouds and lists of teaser headlines, as jusText treats short blocks
+    that good text does not surround. A list introduced by a lead-in (":") or marked as one stays."""
+    out: set[int] = set()
+    i = lo
+    while i < hi:
+        j = i
+        while j < hi and _headline_like(blocks[j]):
+            j += 1
+        if j - i >= MENU_RUN and not (i > 0 and blocks[i - 1].text.rstrip().endswith(":")):
+            out.update(k for k in range(i, j) if blocks[k].cls != "bad")
+        i = max(j, i + 1)
+    return out
+
+
 def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[Removed]]:
     """Clean a plain-text scrape: the spans of `text` to keep, the metadata found, what was removed."""
     blocks = split_blocks(text)
@@ -474,6 +523,7 @@ def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[
         if first.cls in ("short", "near") and first.words >= 3 and not first.text.endswith("."):
             title = first.text
 
+    menus = _menu_runs(blocks, lo, hi)
     removed: list[Removed] = []
     keep: list[Block] = []
     seen_text: list[str] = []
@@ -487,6 +537,8 @@ def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[
             reason = "after the article"
         elif b.cls == "bad":
             reason = b.reason
+        elif i in menus:
+            reason = "run of short lines (menu, tags or teasers)"
         elif byline_author(b.text):
             reason = "byline (author metadata)"
         elif author and norm == _normal(author):
