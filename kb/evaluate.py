@@ -2,7 +2,7 @@
 
 The folder holds `corpus.jsonl` ({"_id", "title", "text"}), `queries.jsonl` ({"_id", "text"}) and
 `qrels/<split>.tsv` (query-id, corpus-id, score). The corpus is indexed once into a throw-away
-index keyed by a hash of the corpus file, the model and kb's pipeline (a second run reuses it).
+index keyed by a hash of the corpus file and the model (a second run reuses it).
 Passages are ranked by one retriever and a document scores as its best passage (MaxP). Metrics
 come from trec_eval through pytrec_eval: nDCG@10, Recall@100, and MRR@10 (reciprocal rank with
 the run cut at 10).
@@ -69,13 +69,14 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def corpus_key(folder: Path, model: str, pipeline: str) -> str:
-    """Which cached index serves this corpus: a hash of its bytes, the model and the pipeline."""
+def corpus_key(folder: Path, model: str) -> str:
+    """Which cached index serves this corpus: a hash of its bytes and the model. After a change to
+    kb's pipeline the same index is re-processed in place, reusing every vector whose text is unchanged."""
     h = hashlib.sha256()
     with (folder / "corpus.jsonl").open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    h.update(f"\x1f{model}\x1f{pipeline}".encode())
+    h.update(f"\x1f{model}".encode())
     return h.hexdigest()[:16]
 
 
@@ -134,7 +135,7 @@ def evaluate(
     limit: int | None = None,
 ) -> EvalReport:
     """Index the corpus (or reuse the cached index), run every judged query, score the run."""
-    from kb.api import KnowledgeBase, pipeline_version
+    from kb.api import KnowledgeBase
     from kb.search import rank
 
     if retriever not in RETRIEVERS:
@@ -149,7 +150,7 @@ def evaluate(
     from kb.embed import get_embedder
 
     embedder = embedder or get_embedder()
-    kb = KnowledgeBase(cache / corpus_key(folder, embedder.name, pipeline_version()), embedder=embedder)
+    kb = KnowledgeBase(cache / corpus_key(folder, embedder.name), embedder=embedder)
     t0 = time.perf_counter()
     report = kb.ingest_texts(corpus_items(folder), progress=progress)
     index_s = time.perf_counter() - t0

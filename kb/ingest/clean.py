@@ -101,6 +101,7 @@ def clean_html(html: str) -> tuple[str, Metadata, list[Removed]]:
     try:
         doc = bare_extraction(
             html,
+            fast=True,
             include_comments=False,
             include_formatting=True,
             include_tables=True,
