@@ -118,7 +118,9 @@ def study_key(org: str, title: str, year: str) -> str:
 
 def document_item(doc: dict[str, Any]) -> dict[str, Any]:
     """The CSL-JSON item of an indexed document."""
-    item: dict[str, Any] = {"id": doc["citekey"], "type": "webpage" if doc.get("url") else "document"}
+    # Saved pages and scrapes are web pages (URL or not); Markdown notes are manuscripts.
+    kind = "manuscript" if doc.get("kind") == "md" and not doc.get("url") else "webpage"
+    item: dict[str, Any] = {"id": doc["citekey"], "type": kind}
     if doc.get("title"):
         item["title"] = doc["title"]
     else:

@@ -169,6 +169,7 @@ class DocInfo:
             "publisher": self.publisher,
             "url": self.url,
             "citekey": self.citekey,
+            "kind": self.kind,
         }
 
 

