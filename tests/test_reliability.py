@@ -256,3 +256,30 @@ def test_ingest_and_ask_work_with_the_network_blocked(
     hits = kb.ask("what blocks collaboration", k=5).hits
     assert any("siloed teams" in h.text for h in hits)
     kb.close()
+
+
+def test_html_entities_and_references_are_never_resolved_or_fetched(
+    fake_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    page = tmp_path / "xxe.html"
+    page.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        '<html><head><link rel="stylesheet" href="http://example.invalid/a.css">'
+        '<script src="http://example.invalid/a.js"></script></head><body><article>'
+        "<p>&xxe; The council said 40 percent of residents use the library every month, "
+        "and that opening hours will be extended through the winter for students.</p>"
+        '<img src="http://example.invalid/pixel.gif"><iframe src="http://example.invalid/"></iframe>'
+        "</article></body></html>"
+    )
+    fake_kb.ingest([page])
+    text = fake_kb.store.doc_text(fake_kb.documents()[0].id)
+    assert "40 percent of residents" in text
+    assert "TOP-SECRET" not in text

@@ -236,7 +236,8 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
             r"^(?:related(?: articles| stories| posts| content| coverage)?|read more|read next|more from\b.*"
             r"|more about\b.*|more (?:videos|stories|articles|news)|latest (?:videos|news|stories|articles)"
             r"|you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|popular|trending|most (?:read|popular|viewed)"
-            r"|blog posts|further reading|see also|also read|top stories|editor'?s picks)\b",
+            r"|blog posts|further reading|see also|also read|top stories|editor'?s picks)\b"
+            r"|^(?-i:More(?:\s+[A-Z][\w'’&.-]*){1,3})$",  # "More Washington Examiner": the site's own teasers
             re.I,
         ),
     ),
