@@ -67,3 +67,19 @@ def test_fake_embedder_is_deterministic() -> None:
     a, b = f.encode(["same text", "other words"]), f.encode(["same text", "other words"])
     assert np.array_equal(a, b)
     assert all(abs(np.linalg.norm(r) - 1) < 1e-6 for r in itertools.chain(a, f.encode([""])))
+
+
+@pytest.mark.slow
+def test_bulk_ingest_embedding_uses_sentence_transformers_with_the_same_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.api import BULK_TEXTS, KnowledgeBase
+
+    monkeypatch.delenv("KB_EMBEDDER", raising=False)
+    kb = KnowledgeBase(tmp_path / "idx")
+    texts = varied_sentences(BULK_TEXTS + 10)
+    bulk = kb.bulk_encode(texts)
+    assert isinstance(kb._bulk, SentenceTransformerEmbedder)
+    small = kb.bulk_encode(texts[:20])  # small jobs stay on the numpy runtime
+    assert isinstance(kb.embedder, MiniLMEmbedder)
+    assert float(np.min(np.sum(bulk[:20] * small, axis=1))) >= 0.9999
