@@ -13,7 +13,7 @@ import numpy as np
 
 from kb.index import VectorIndex
 from kb.records import DocInfo, Hit
-from kb.store import Store
+from kb.store import _FTS_STOP, Store
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def _terms(text: str) -> set[str]:
-    from kb.store import _FTS_STOP
-
-    return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _FTS_STOP}
+    """Content words of a text, lower-cased and cut to six letters (a crude, fast stem)."""
+    return {w[:6] for w in _WORD.findall(text.lower()) if w not in _FTS_STOP}
 
 
 Scored = tuple[float, int, dict[str, float], "tuple[int, int] | None"]
