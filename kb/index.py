@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
-HNSW_THRESHOLD = 200_000
+HNSW_THRESHOLD = 50_000  # flat search of 100k vectors takes ~20 ms on 2 cores; HNSW ~1 ms
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
 
