@@ -282,14 +282,21 @@ def bench_beir_latency(folder: Path, index_dir: Path, queries: int) -> None:
 
 
 def synthetic_docs(folder: Path, n: int) -> None:
+    """n documents built from the shipped corpus with every sentence made unique (so the vector
+    cache cannot skip any), the way a real folder of different articles would be."""
+    import re
+
     folder.mkdir(parents=True, exist_ok=True)
-    src = sorted((ROOT / "corpus").glob("*.txt"))
-    texts = [p.read_text() for p in src]
+    texts = [p.read_text() for p in sorted((ROOT / "corpus").glob("*.txt"))]
     for i in range(n):
         base = texts[i % len(texts)]
-        (folder / f"doc{i:05d}.txt").write_text(
-            f"{base}\n\nAppendix note {i}: {i % 97} percent of readers agreed.\n"
+        unique = re.sub(
+            r"(^|(?<=[.!?] ))([A-Z])",
+            lambda m, i=i: f"{m.group(1)}In survey {i}, {m.group(2).lower()}",
+            base,
+            flags=re.M,
         )
+        (folder / f"doc{i:05d}.txt").write_text(unique)
 
 
 def bench_ingest(docs: int) -> None:
