@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -28,11 +29,21 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 
 
 def _stop_words() -> frozenset[str]:
-    """jusText's English stop list (453 words; installed with trafilatura) plus survey boilerplate."""
-    import justext
+    """jusText's English stop list (453 words; installed with trafilatura) plus survey boilerplate.
 
+    The list file is read from the installed package without importing it: `import justext`
+    loads lxml, 40 ms that every `kb ask` would pay for a word list."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("justext")
+    folder = (
+        Path(next(iter(spec.submodule_search_locations)))
+        if spec and spec.submodule_search_locations
+        else None
+    )
+    words = (folder / "stoplists" / "English.txt").read_text(encoding="utf-8").split() if folder else []
     extra = "percent cent said says according study survey report found also"
-    return frozenset(w.lower() for w in justext.get_stoplist("English")) | frozenset(extra.split())
+    return frozenset(w.lower() for w in words) | frozenset(extra.split())
 
 
 _STOP = _stop_words()

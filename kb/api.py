@@ -506,7 +506,7 @@ class KnowledgeBase:
         from kb.search import _terms
 
         sentences = sorted({r[text_field] for r in records})
-        vectors = dict(zip(sentences, self.embedder.encode(sentences)))
+        vectors = dict(zip(sentences, self._encode_cached(sentences)))  # ingest embedded most already
         qvec = self.embedder.encode([query])[0]
         qterms = _terms(query)
 

@@ -530,17 +530,20 @@ class Store:
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
+    def _select_in(self, sql: str, keys: Sequence[Any]) -> list[sqlite3.Row]:
+        """Rows of `sql`, whose `{keys}` becomes one placeholder per key; no query for no keys."""
+        if not keys:
+            return []
+        return self.db.execute(sql.format(keys=",".join("?" * len(keys))), list(keys)).fetchall()
+
     def passages(self, rowids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Passage rows with their document, by rowid."""
-        if not rowids:
-            return {}
-        q = ",".join("?" * len(rowids))
-        rows = self.db.execute(
-            f"SELECT p.rowid AS rowid, p.id AS pid, p.doc_id, p.start_char, p.end_char, p.text, p.context,"
-            f" {', '.join('d.' + c + ' AS d_' + c for c in self._DOC_COLS.split(', '))}"
-            f" FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.rowid IN ({q})",
-            list(rowids),
-        ).fetchall()
+        doc_cols = ", ".join("d." + c + " AS d_" + c for c in self._DOC_COLS.split(", "))
+        rows = self._select_in(
+            "SELECT p.rowid AS rowid, p.id AS pid, p.doc_id, p.start_char, p.end_char, p.text, p.context,"
+            f" {doc_cols} FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.rowid IN ({{keys}})",
+            rowids,
+        )
         out = {}
         for r in rows:
             doc = DocInfo(**{c: r["d_" + c] for c in self._DOC_COLS.split(", ")})
@@ -556,15 +559,12 @@ class Store:
 
     def _sentences_by(self, column: str, keys: Sequence[Any]) -> dict[Any, list[tuple[int, int, np.ndarray]]]:
         """Sentences (start, end, vector) of the passages whose `column` is in keys, grouped by it."""
-        if not keys:
-            return {}
-        q = ",".join("?" * len(keys))
-        rows = self.db.execute(
+        rows = self._select_in(
             f"SELECT {column}, s.start_char, s.end_char, v.data FROM sentences s"
             f" JOIN passages p ON p.rowid = s.passage_rowid JOIN vectors v ON v.key = s.vector_key"
-            f" WHERE {column} IN ({q}) ORDER BY s.rowid",
-            list(keys),
-        ).fetchall()
+            f" WHERE {column} IN ({{keys}}) ORDER BY s.rowid",
+            keys,
+        )
         out: dict[Any, list[tuple[int, int, np.ndarray]]] = {}
         for r in rows:
             out.setdefault(r[0], []).append((r[1], r[2], np.frombuffer(r[3], dtype=np.float32)))
@@ -580,19 +580,16 @@ class Store:
 
     def passage_contexts(self, passage_ids: Sequence[str]) -> dict[str, str]:
         """The heading or list lead-in of passages given by passage id."""
-        if not passage_ids:
-            return {}
-        q = ",".join("?" * len(passage_ids))
-        return dict(self.db.execute(f"SELECT id, context FROM passages WHERE id IN ({q})", list(passage_ids)))
+        return {
+            r[0]: r[1]
+            for r in self._select_in("SELECT id, context FROM passages WHERE id IN ({keys})", passage_ids)
+        }
 
     def passage_vectors_for(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
-        if not rowids:
-            return {}
-        q = ",".join("?" * len(rowids))
-        rows = self.db.execute(
-            f"SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key WHERE p.rowid IN ({q})",
-            list(rowids),
-        ).fetchall()
+        rows = self._select_in(
+            "SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key WHERE p.rowid IN ({keys})",
+            rowids,
+        )
         return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
     # -- statistics and claims -------------------------------------------------
@@ -608,15 +605,12 @@ class Store:
 
     def statistics_in(self, rowids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         """Statistics whose figure lies inside each of the given passages, by passage rowid."""
-        if not rowids:
-            return {}
-        q = ",".join("?" * len(rowids))
-        rows = self.db.execute(
-            f"SELECT p.rowid, s.data FROM passages p JOIN statistics s ON s.doc_id = p.doc_id"
-            f" AND s.start_char >= p.start_char AND s.end_char <= p.end_char"
-            f" WHERE p.rowid IN ({q}) ORDER BY s.start_char",
-            list(rowids),
-        ).fetchall()
+        rows = self._select_in(
+            "SELECT p.rowid, s.data FROM passages p JOIN statistics s ON s.doc_id = p.doc_id"
+            " AND s.start_char >= p.start_char AND s.end_char <= p.end_char"
+            " WHERE p.rowid IN ({keys}) ORDER BY s.start_char",
+            rowids,
+        )
         out: dict[int, list[dict[str, Any]]] = {}
         for r in rows:
             out.setdefault(int(r[0]), []).append(json.loads(r[1]))
