@@ -395,14 +395,16 @@ class KnowledgeBase:
 
     def ask(self, query: str, k: int = 5, filters: Any = None) -> Answer:
         """The passages that best answer a question, with the statistics and claims inside them."""
+        from kb.embed import single_threaded
         from kb.search import search
 
         if not query.strip():
             raise KbError("the question is empty")
         self._check_model()
         vindex = self.vector_index()
-        qvec = self.embedder.encode([query])[0]
-        hits = search(self.store, vindex, qvec, query, k=k, filters=filters)
+        with single_threaded():
+            qvec = self.embedder.encode([query])[0]
+            hits = search(self.store, vindex, qvec, query, k=k, filters=filters)
         hits = tuple(self._attach_records(hits))
         stats = {s.id: s.to_dict() for h in hits for s in h.statistics}
         claims = {c.id: c.to_dict() for h in hits for c in h.claims}

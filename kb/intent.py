@@ -91,8 +91,30 @@ INTENTS: tuple[Intent, ...] = (
 )
 
 
+_INTERROGATIVE = re.compile(
+    r"^\W*(?:what|which|who|whom|whose|why|how|where|when|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|has|have|had|list|name|show|find|give|tell)\b",
+    re.I,
+)
+KEYWORD_QUERY_WORDS = 6
+
+
+def is_question(text: str) -> bool:
+    """A question or a short keyword query, as opposed to a statement ("Aspirin blocks COX-1.").
+
+    Statements, such as the claims of a fact-checking set, say what they are about but ask
+    for no answer type, so no intent applies to them.
+    """
+    text = text.strip()
+    if text.endswith("?") or _INTERROGATIVE.match(text):
+        return True
+    return len(text.split()) <= KEYWORD_QUERY_WORDS and not text.endswith(".")
+
+
 def intents_of(question: str) -> list[Intent]:
-    """The intents a question expresses (possibly none)."""
+    """The intents a question expresses (possibly none; none for a statement)."""
+    if not is_question(question):
+        return []
     return [i for i in INTENTS if i.trigger.search(question)]
 
 

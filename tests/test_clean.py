@@ -261,3 +261,56 @@ def test_a_list_after_a_lead_in_is_not_a_menu() -> None:
     )
     text, _, _ = clean_plain(page)
     assert "A second reading room" in text and "Free evening classes" in text
+
+
+LONG_COMMENTS = [
+    "I have lived in this city for thirty years and I have never seen the council move this quickly on anything, "
+    "so forgive me if I am a little suspicious about who is really paying for all of these new lanes.",
+    "Cycle lanes are great in the summer but nobody is going to ride a bicycle to work in the middle of January "
+    "when the roads are covered in ice and the buses are already running late every single morning.",
+    "My children cycle to school every day and the new lanes would make their journey much safer, so I am "
+    "glad the council finally listened to the parents who have been asking for this for years.",
+    "The real problem is that nobody enforces the rules we already have, and drivers park in the existing "
+    "lanes every day without a ticket, so painting more of them will not change anything at all.",
+]
+
+
+def test_comment_thread_longer_than_the_article_is_cut() -> None:
+    # Comments outweigh the article, so "most of the article came before" cannot find the end;
+    # the thread's repeated "name says:" headers and timestamps do.
+    thread = []
+    for n, comment in enumerate(LONG_COMMENTS * 2):
+        thread += [f"reader{n} says:", f"March {n + 3}, 2021 at 9:{10 + n} am", comment]
+    page = "\n".join(["Councils back wider cycle lane network", BODY[0], BODY[1], BODY[2], *thread])
+    text, _, removed = clean_plain(page)
+    assert BODY[0] in text and BODY[2] in text
+    assert LONG_COMMENTS[0] not in text and "says:" not in text
+    assert {r.text: r.reason for r in removed}[LONG_COMMENTS[1]] == "after the article"
+
+
+def test_teaser_stream_after_a_more_header_is_cut_but_a_widget_inside_the_article_is_not() -> None:
+    teasers = []
+    for n, blurb in enumerate(LONG_COMMENTS * 2):
+        teasers += [f"Another story headline number {n} for the front page", blurb, f"{n + 2}H ago"]
+    widget = [
+        "Most read in local news",
+        "FLOOD WARNING",
+        "River levels rise again",
+        "BIG WIN",
+        "Team takes cup",
+    ]
+    widget += ["ROAD WORKS", "Bridge to close for a week"]
+    page = "\n".join(
+        ["Councils back wider cycle lane network", BODY[0], BODY[1], *widget, BODY[2], BODY[3], *BODY[:2]]
+    )
+    text, _, _ = clean_plain(page)
+    assert BODY[3] in text  # the article resumes after the widget: not its end
+    page = "\n".join(["Councils back wider cycle lane network", *BODY, "More News", *teasers])
+    text, _, _ = clean_plain(page)
+    assert BODY[3] in text
+    assert LONG_COMMENTS[0] not in text and "Another story" not in text
+
+
+def test_a_date_and_time_is_not_a_glued_headline() -> None:
+    assert not glued_headline("Posted by Jane Smith on November 19, 2019, 6:21 AM EST")
+    assert not glued_headline("November 19, 2019 at 6:34 am")

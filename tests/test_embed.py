@@ -83,3 +83,14 @@ def test_bulk_ingest_embedding_uses_sentence_transformers_with_the_same_vectors(
     small = kb.bulk_encode(texts[:20])  # small jobs stay on the numpy runtime
     assert isinstance(kb.embedder, MiniLMEmbedder)
     assert float(np.min(np.sum(bulk[:20] * small, axis=1))) >= 0.9999
+
+
+def test_single_threaded_limits_blas_and_openmp_inside_the_block() -> None:
+    import faiss  # noqa: F401  (loads faiss's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    from kb.embed import single_threaded
+
+    with single_threaded():
+        inside = threadpool_info()
+    assert inside and all(pool["num_threads"] == 1 for pool in inside)

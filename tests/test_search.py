@@ -28,6 +28,15 @@ def test_intents() -> None:
     assert intents_of("the history of the company") == []
 
 
+def test_statements_carry_no_intent() -> None:
+    # A claim to check names no answer type, even with an obstacle verb in it.
+    assert intents_of("Active Ly49Q prevents neutrophil polarization.") == []
+    assert intents_of("Aspirin blocks the synthesis of prostaglandins in platelets") == []
+    assert [i.name for i in intents_of("Why do projects fail")] == ["obstacle"]
+    assert [i.name for i in intents_of("barriers to collaboration")] == ["obstacle"]
+    assert [i.name for i in intents_of("Is lack of trust a barrier to collaboration?")] == ["obstacle"]
+
+
 def test_filters() -> None:
     from kb.records import DocInfo
 

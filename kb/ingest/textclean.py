@@ -217,7 +217,8 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"^(?:show|view|hide|load|read|see)?\s*(?:all\s+)?(?:\d+\s+)?comments?\b|\bleave a (?:comment|reply)\b"
             r"|\bin the comments\b|\bpost a comment\b|\badd a comment\b|\bcomments? (?:are )?closed\b"
-            r"|^\d+\s+(?:comments?|replies)$|^reply$|^\S+(?:\s\S+){0,3}\s(?:says|said|wrote|writes|commented):$",
+            r"|^\d+\s+(?:comments?|replies)$|^reply$|^\S+(?:\s\S+){0,3}\s(?:says|said|wrote|writes|commented):$"
+            r"|^\d+\s+(?:responses?|comments?|replies|thoughts)\s+(?:to|on)\b|\bfeed for comments\b",
             re.I,
         ),
     ),
@@ -226,7 +227,8 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"^(?:share|tweet|email|print|save|facebook|twitter|linkedin|pinterest|whatsapp|reddit)"
             r"(?:\s+(?:this|on|via)\b.*)?$|\bshare (?:this|on)\b|\bfollow (?:us|\w+(?:\s\w+)?) on\b"
-            r"|\bjoin (?:us|the [^.]{0,40}(?:group|community)) on\b|\bfollow (?:him|her|them|me)\b",
+            r"|\bjoin (?:us|the [^.]{0,40}(?:group|community)) on\b|\bfollow (?:him|her|them|me)\b"
+            r"|^click to (?:share|email|print|tweet)\b|\(opens in (?:a )?new window\)",
             re.I,
         ),
     ),
@@ -310,7 +312,9 @@ def split_blocks(text: str) -> list[Block]:
 
 # A teaser copied from a page: a Title Case headline run straight into its blurb, no space
 # between ("...Student-AthleteA 24-year-old woman...", "...On The Rise?Violence is part...").
-_GLUED = re.compile(r"^(?P<head>(?:\S+\s+){3,14}?\S*?[a-z0-9?!.’'”)])(?=[A-Z][a-z]|[A-Z]\s|\d)")
+_GLUED = re.compile(
+    r"^(?P<head>(?:\S+\s+){3,14}?\S*?(?:[a-z0-9?!.’'”)](?=[A-Z][a-z]|[A-Z]\s)|[a-z?!.’'”)](?=\d)))"
+)
 _SMALL = frozenset("a an and as at by for from in of on or the to vs with".split())
 
 
@@ -449,16 +453,75 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
     if best_hi == 0:
         # Nothing reads as an article (a short note, a list): keep it all; chrome is still dropped.
         return 0, len(blocks)
-    # Cut at the first end-of-article marker that follows most of the article's text.
+    # Cut at the first end-of-article marker that follows most of the article's text, or that
+    # opens a stream of listed items (comments, teasers), whatever the length of that stream.
     total = sum(b.words for b in blocks[best_lo:best_hi] if b.cls == "good")
-    seen = 0
+    seen = good = 0
     for i in range(best_lo, best_hi):
         b = blocks[i]
-        if b.cls == "bad" and b.reason in END_MARKERS and seen >= 0.5 * total and i > best_lo:
-            return best_lo, i
+        if b.cls == "bad" and b.reason in END_MARKERS and i > best_lo:
+            most_read = seen >= 0.5 * total
+            if most_read or (seen >= MIN_ARTICLE_WORDS and good >= 2 and _opens_item_stream(blocks, i)):
+                return best_lo, i
         if b.cls == "good":
             seen += b.words
+            good += 1
     return best_lo, best_hi
+
+
+MIN_ARTICLE_WORDS = 50
+HEADER_WORDS = 5  # "More World", "Most read in world news"; longer is an inline link to one story
+PROSE_RUN = 4  # consecutive good blocks: the article resuming after a widget
+PROSE_HORIZON = 30
+STREAM_WINDOW = 15  # blocks looked at after an end marker
+STREAM_REPEATS = 3  # short lines of one shape that make a stream of items
+_SHAPE = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _shape(text: str) -> str:
+    """A line's shape: digit runs become 0, words Aa/a/A by case ("32M ago" -> "0A a")."""
+
+    def one(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w[0].isdigit():
+            return "0"
+        if w.isupper():
+            return "A"
+        return "Aa" if w[0].isupper() else "a"
+
+    return _SHAPE.sub(one, text)
+
+
+def _opens_item_stream(blocks: list[Block], i: int) -> bool:
+    """Whether marker block i is a section header ("More News") followed by a stream of items
+    and no return of the article's prose."""
+    return blocks[i].words <= HEADER_WORDS and item_stream(blocks, i + 1) and not prose_follows(blocks, i + 1)
+
+
+def prose_follows(blocks: list[Block], start: int) -> bool:
+    """Whether running prose (PROSE_RUN good blocks in a row) comes back soon after `start`:
+    then what precedes it is a widget inside the article, not the article's end."""
+    run = 0
+    for b in blocks[start : start + PROSE_HORIZON]:
+        run = run + 1 if b.cls == "good" else 0
+        if run >= PROSE_RUN:
+            return True
+    return False
+
+
+def item_stream(blocks: list[Block], start: int) -> bool:
+    """Whether the blocks from `start` read as a list of items, each with its own metadata line
+    (a timestamp, an author's name, "X says:"), as comment threads and teaser lists do: several
+    short lines of the same shape, or several comment headers, close together."""
+    window = blocks[start : start + STREAM_WINDOW]
+    if sum(1 for b in window if b.reason == "comments") >= 2:
+        return True
+    counts: dict[str, int] = {}
+    for b in window:
+        if b.words <= 6:
+            key = _shape(b.text)
+            counts[key] = counts.get(key, 0) + 1
+    return max(counts.values(), default=0) >= STREAM_REPEATS
 
 
 MENU_RUN = 3  # consecutive short lines that read as a menu, a tag list or teaser headlines
