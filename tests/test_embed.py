@@ -87,10 +87,13 @@ def test_bulk_ingest_embedding_uses_sentence_transformers_with_the_same_vectors(
 
 def test_single_threaded_limits_blas_and_openmp_inside_the_block() -> None:
     import faiss  # noqa: F401  (loads faiss's OpenMP runtime)
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from kb.embed import single_threaded
 
-    with single_threaded():
-        inside = threadpool_info()
+    with threadpool_limits(limits=2):  # as on a 2-core machine, whatever this one has
+        with single_threaded():
+            inside = threadpool_info()
+        after = threadpool_info()
     assert inside and all(pool["num_threads"] == 1 for pool in inside)
+    assert all(pool["num_threads"] == 2 for pool in after)  # restored on leaving

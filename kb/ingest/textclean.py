@@ -478,18 +478,18 @@ STREAM_REPEATS = 3  # short lines of one shape that make a stream of items
 _SHAPE = re.compile(r"\d+|[^\W\d_]+")
 
 
+def _token_shape(m: re.Match[str]) -> str:
+    w = m.group(0)
+    if w[0].isdigit():
+        return "0"
+    if w.isupper():
+        return "A"
+    return "Aa" if w[0].isupper() else "a"
+
+
 def _shape(text: str) -> str:
     """A line's shape: digit runs become 0, words Aa/a/A by case ("32M ago" -> "0A a")."""
-
-    def one(m: re.Match[str]) -> str:
-        w = m.group(0)
-        if w[0].isdigit():
-            return "0"
-        if w.isupper():
-            return "A"
-        return "Aa" if w[0].isupper() else "a"
-
-    return _SHAPE.sub(one, text)
+    return _SHAPE.sub(_token_shape, text)
 
 
 def _opens_item_stream(blocks: list[Block], i: int) -> bool:
