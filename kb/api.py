@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
-from kb.records import CleanDoc, DocInfo, Hit, IngestReport, Metadata, Problem, VerifyReport, content_id
+from kb.records import (
+    CleanDoc,
+    DocInfo,
+    Hit,
+    IngestReport,
+    Metadata,
+    Problem,
+    Source,
+    VerifyReport,
+    content_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,7 @@ class Progress:
 PIPELINE_MODULES = (
     "ingest/clean.py",
     "ingest/textclean.py",
+    "ingest/boilerplate.py",
     "ingest/segment.py",
     "extract/stats.py",
     "extract/claims.py",
@@ -60,6 +71,17 @@ def pipeline_version() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A cleaned document waiting to be segmented, embedded and stored."""
+
+    doc: CleanDoc
+    encoding: str
+    was_there: bool
+    line_keys: frozenset[int] = frozenset()
+    shared_fp: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The result of a question: ranked hits and the statistics/claims inside them."""
 
@@ -71,16 +93,32 @@ class Answer:
 
 
 def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
-    """Clean files without indexing them; yields a CleanDoc or the error for each file."""
-    from kb.ingest.clean import clean
+    """Clean files without indexing them; yields a CleanDoc or the error for each file.
+
+    The files form one collection: lines that recur across them are dropped as site chrome."""
+    from kb.ingest.boilerplate import shared_keys
+    from kb.ingest.clean import clean, source_line_keys
     from kb.ingest.read import find_files, read_source
 
+    read: list[tuple[Source, frozenset[int]] | InputError] = []
     for path, error in find_files(paths):
         if error is not None:
-            yield error
+            read.append(error)
             continue
         try:
-            yield clean(read_source(path))
+            source = read_source(path)
+        except InputError as exc:
+            read.append(exc)
+            continue
+        read.append((source, source_line_keys(source)))
+    shared = shared_keys(item[1] for item in read if not isinstance(item, InputError))
+    for item in read:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        source, keys = item
+        try:
+            yield clean(source, shared & keys)
         except InputError as exc:
             yield exc
 
@@ -207,6 +245,8 @@ class KnowledgeBase:
         on_skip: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
         """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+        from kb.ingest.boilerplate import fingerprint, shared_keys
+        from kb.ingest.clean import source_line_keys
         from kb.ingest.read import find_files, read_source
 
         progress = progress or Progress()
@@ -227,8 +267,14 @@ class KnowledgeBase:
                 if on_skip:
                     on_skip(path, reason)
 
-            pending: list[tuple[CleanDoc, str, bool]] = []
+            removed: list[str] = []
+            if prune:
+                gone = [d.path for d in store.documents() if not Path(d.path).exists()]
+                store.delete_documents(gone)
+                removed = gone
+            sources: list[Source] = []
             seen_paths: set[str] = set()
+            seen_shas: dict[str, str] = {}
             for path, error in find_files(paths):
                 if error is not None:
                     skip(error.path, error.reason)
@@ -241,32 +287,45 @@ class KnowledgeBase:
                 if source.path in seen_paths:
                     continue
                 seen_paths.add(source.path)
-                state = store.doc_state(source.path)
-                if state and state[1] == source.sha and state[3] == pipeline:
-                    unchanged.append(source.path)
-                    continue
-                other = store.doc_with_sha(source.sha)
+                other = store.doc_with_sha(source.sha) or seen_shas.get(source.sha)
                 if other and other != source.path:
                     skip(source.path, f"same content as {other}, already indexed")
                     continue
+                seen_shas[source.sha] = source.path
+                sources.append(source)
+            # Site chrome is learned from the whole collection: the stored documents and these files.
+            keys = {s.path: source_line_keys(s) for s in sources}
+            stored = store.doc_line_keys()
+            collection = {path: k for path, (_, _, k) in stored.items()} | keys
+            shared = shared_keys(collection.values())
+            pending: list[Pending] = []
+            for source in sources:
+                own = shared & keys[source.path]
+                fp = fingerprint(own)
+                state = store.doc_state(source.path)
+                if state and state[1] == source.sha and state[3] == pipeline and state[4] == fp:
+                    unchanged.append(source.path)
+                    continue
+                doc = self._clean(source, own, skip)
+                if doc is not None:
+                    pending.append(Pending(doc, source.encoding, state is not None, keys[source.path], fp))
+            # Stored documents outside these files whose shared lines changed are re-cleaned,
+            # if their source file is still what was ingested.
+            for path, (sha, old_fp, doc_keys) in stored.items():
+                if path in keys or fingerprint(shared & doc_keys) == old_fp:
+                    continue
                 try:
-                    from kb.ingest.clean import clean
-
-                    doc = clean(source)
-                except InputError as exc:
-                    skip(exc.path, exc.reason)
+                    source = read_source(Path(path))
+                except InputError:
                     continue
-                except RecursionError:
-                    skip(source.path, "document structure too deeply nested to parse")
+                if source.sha != sha:
                     continue
-                pending.append((doc, source.encoding, state is not None))
+                doc = self._clean(source, shared & doc_keys, skip)
+                if doc is not None:
+                    pending.append(
+                        Pending(doc, source.encoding, True, doc_keys, fingerprint(shared & doc_keys))
+                    )
             embedded = self._store_pending(pending, pipeline, progress, added, updated)
-            # A changed file whose clean text did not change counts as unchanged for the user.
-            removed: list[str] = []
-            if prune:
-                gone = [d.path for d in store.documents() if not Path(d.path).exists()]
-                store.delete_documents(gone)
-                removed = gone
             if pending or removed:
                 store.gc_vectors()
             self.vector_index()  # rebuild and save now, not on the next query
@@ -281,9 +340,22 @@ class KnowledgeBase:
         finally:
             lock.release()
 
+    @staticmethod
+    def _clean(source: Source, shared: frozenset[int], skip: Callable[[str, str], None]) -> CleanDoc | None:
+        """Clean one source for ingest; None (and a skip) if it has no usable text."""
+        from kb.ingest.clean import clean
+
+        try:
+            return clean(source, shared)
+        except InputError as exc:
+            skip(exc.path, exc.reason)
+        except RecursionError:
+            skip(source.path, "document structure too deeply nested to parse")
+        return None
+
     def _store_pending(
         self,
-        pending: Sequence[tuple[CleanDoc, str, bool]],
+        pending: Sequence[Pending],
         pipeline: str,
         progress: Progress,
         added: list[str],
@@ -295,8 +367,8 @@ class KnowledgeBase:
         for lo in range(0, len(pending), BATCH_DOCS):
             batch = pending[lo : lo + BATCH_DOCS]
             embedded += self._ingest_batch(batch, pipeline)
-            for doc, _, was_there in batch:
-                (updated if was_there else added).append(doc.path)
+            for item in batch:
+                (updated if item.was_there else added).append(item.doc.path)
             progress.advance(len(batch))
         progress.close()
         return embedded
@@ -315,7 +387,7 @@ class KnowledgeBase:
             store = self._store
             self._check_model()
             pipeline = pipeline_version()
-            pending: list[tuple[CleanDoc, str, bool]] = []
+            pending: list[Pending] = []
             unchanged: list[str] = []
             for key, title, text in items:
                 sha = hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()
@@ -325,7 +397,7 @@ class KnowledgeBase:
                     continue
                 body = f"{title}\n\n{text}" if title else text
                 doc = CleanDoc(path=key, kind="txt", sha=sha, text=body, meta=Metadata(title=title))
-                pending.append((doc, "utf-8", state is not None))
+                pending.append(Pending(doc, "utf-8", state is not None))
             added: list[str] = []
             updated: list[str] = []
             embedded = self._store_pending(pending, pipeline, progress, added, updated)
@@ -338,7 +410,7 @@ class KnowledgeBase:
         finally:
             lock.release()
 
-    def _ingest_batch(self, batch: Sequence[tuple[CleanDoc, str, bool]], pipeline: str) -> int:
+    def _ingest_batch(self, batch: Sequence[Pending], pipeline: str) -> int:
         """Segment, extract, embed what is new, and store each document in its own transaction."""
         from kb.cite import document_key
         from kb.extract.claims import extract_claims
@@ -349,7 +421,8 @@ class KnowledgeBase:
         embedder = self.embedder
         prepared = []
         wanted: dict[str, str] = {}
-        for doc, encoding, _ in batch:
+        for item in batch:
+            doc = item.doc
             passages = segment(doc)
             pkeys = [content_id(embedder.name, embed_text(p)) for p in passages]
             skeys = [[content_id(embedder.name, doc.text[s:e]) for s, e in p.sentences] for p in passages]
@@ -358,7 +431,7 @@ class KnowledgeBase:
             for p, keys in zip(passages, skeys):
                 for (s, e), key in zip(p.sentences, keys):
                     wanted[key] = doc.text[s:e]
-            prepared.append((doc, encoding, passages, pkeys, skeys))
+            prepared.append((item, passages, pkeys, skeys))
         missing = [k for k in wanted if k not in store.known_vectors(wanted)]
         vectors = {}
         if missing:
@@ -367,10 +440,11 @@ class KnowledgeBase:
             if store.get_meta("model") is None:
                 store.set_meta("model", embedder.name)
                 store.set_meta("dim", str(embedder.dim))
-        for doc, encoding, passages, pkeys, skeys in prepared:
+        for item, passages, pkeys, skeys in prepared:
+            doc = item.doc
             store.replace_document(
                 doc,
-                encoding=encoding,
+                encoding=item.encoding,
                 pipeline=pipeline,
                 citekey=document_key(doc.meta, doc.id),
                 passages=passages,
@@ -379,6 +453,8 @@ class KnowledgeBase:
                 new_vectors={k: vectors[k] for k in set(pkeys).union(*map(set, skeys)) if k in vectors},
                 statistics=extract_statistics(doc),
                 claims=extract_claims(doc),
+                line_keys=item.line_keys,
+                shared_fp=item.shared_fp,
             )
         return len(missing)
 
@@ -574,6 +650,7 @@ class KnowledgeBase:
         (ingested by an older pipeline), `mismatch` (a record is not what its offsets say),
         `index` (vectors and store disagree).
         """
+        from kb.ingest.boilerplate import shared_keys
         from kb.ingest.clean import clean
         from kb.ingest.read import read_source
 
@@ -583,6 +660,8 @@ class KnowledgeBase:
         checked = 0
         pipeline = pipeline_version()
         docs = store.documents()
+        lines = store.doc_line_keys()
+        shared = shared_keys(k for _, _, k in lines.values())
         progress.start(len(docs), "verifying")
         for doc in docs:
             progress.advance(1)
@@ -606,7 +685,9 @@ class KnowledgeBase:
                 )
                 continue
             try:
-                fresh = clean(read_source(path)).text
+                source = read_source(path)
+                own = shared & lines.get(doc.path, ("", "", frozenset()))[2]
+                fresh = clean(source, own).text
             except (InputError, RecursionError) as exc:
                 problems.append(Problem(doc.path, "mismatch", f"source no longer cleans: {exc}"))
                 continue

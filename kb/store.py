@@ -26,7 +26,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 M001_INITIAL = """
@@ -102,9 +102,22 @@ M001_INITIAL = """
         CREATE INDEX claims_doc ON claims(doc_id);
 """
 
+# The line keys of each document's source (kb.ingest.boilerplate): lines found in two or
+# more documents are site chrome. shared_fp records which shared lines a document was cleaned with.
+M002_DOC_LINES = """
+        CREATE TABLE doc_lines (
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            key INTEGER NOT NULL,
+            PRIMARY KEY (doc_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX doc_lines_key ON doc_lines(key);
+        ALTER TABLE documents ADD COLUMN shared_fp TEXT NOT NULL DEFAULT '';
+"""
+
 # Ordered, named migrations: (name, SQL script). Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
+    ("m002_doc_lines", M002_DOC_LINES),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -262,12 +275,22 @@ class Store:
         rows = self.db.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY path")
         return [self._doc(r) for r in rows]
 
-    def doc_state(self, path: str) -> tuple[str, str, str, str] | None:
-        """(id, sha, clean_sha, pipeline) of the document stored for a path."""
+    def doc_state(self, path: str) -> tuple[str, str, str, str, str] | None:
+        """(id, sha, clean_sha, pipeline, shared_fp) of the document stored for a path."""
         row = self.db.execute(
-            "SELECT id, sha, clean_sha, pipeline FROM documents WHERE path = ?", (path,)
+            "SELECT id, sha, clean_sha, pipeline, shared_fp FROM documents WHERE path = ?", (path,)
         ).fetchone()
         return tuple(row) if row else None  # type: ignore[return-value]
+
+    def doc_line_keys(self) -> dict[str, tuple[str, str, frozenset[int]]]:
+        """For each stored document's path: (sha, shared_fp, the keys of its source's lines)."""
+        keys: dict[str, set[int]] = {}
+        for doc_id, key in self.db.execute("SELECT doc_id, key FROM doc_lines"):
+            keys.setdefault(doc_id, set()).add(key)
+        return {
+            path: (sha, fp, frozenset(keys.get(doc_id, ())))
+            for doc_id, path, sha, fp in self.db.execute("SELECT id, path, sha, shared_fp FROM documents")
+        }
 
     def doc_with_sha(self, sha: str) -> str | None:
         row = self.db.execute("SELECT path FROM documents WHERE sha = ?", (sha,)).fetchone()
@@ -324,6 +347,8 @@ class Store:
         new_vectors: dict[str, np.ndarray],
         statistics: Iterable[Statistic],
         claims: Iterable[Claim],
+        line_keys: Iterable[int] = (),
+        shared_fp: str = "",
     ) -> None:
         """Store a document and everything derived from it, replacing what its path held, atomically."""
         import hashlib
@@ -338,7 +363,9 @@ class Store:
             )
             m = doc.meta
             self.db.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents (id, path, kind, sha, clean_sha, encoding, pipeline, title, author,"
+                " date, publisher, url, language, citekey, text, removed, ingested_at, shared_fp)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     doc.path,
@@ -357,8 +384,10 @@ class Store:
                     doc.text,
                     json.dumps([{"text": r.text, "reason": r.reason} for r in doc.removed]),
                     _now(),
+                    shared_fp,
                 ),
             )
+            self.db.executemany("INSERT INTO doc_lines VALUES (?, ?)", [(doc.id, k) for k in line_keys])
             for p, key, skeys in zip(passages, passage_keys, sentence_keys):
                 cur = self.db.execute(
                     "INSERT INTO passages (id, doc_id, ordinal, start_char, end_char, text, context, vector_key)"

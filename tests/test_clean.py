@@ -314,3 +314,87 @@ def test_teaser_stream_after_a_more_header_is_cut_but_a_widget_inside_the_articl
 def test_a_date_and_time_is_not_a_glued_headline() -> None:
     assert not glued_headline("Posted by Jane Smith on November 19, 2019, 6:21 AM EST")
     assert not glued_headline("November 19, 2019 at 6:34 am")
+
+
+def test_captions_credits_and_legal_small_print_are_removed() -> None:
+    legal = (
+        "The information provided on this website is for general guidance, and every product named here "
+        "is a registered trademark of its owner; nothing on these pages replaces the advice of a "
+        "professional who knows your situation, and no part of it may be copied without permission."
+    )
+    page = "\n".join(
+        [
+            "Councils back wider cycle lane network",
+            BODY[0],
+            BODY[1],
+            "A cyclist on the new lane in the city centre. Photograph by Jane Roe",
+            "Jane Roe/Getty Images",
+            "(Image credit: City Council)",
+            "Image copyright Reuters",
+            BODY[2],
+            "Riders wait at the lights on Tuesday.Credit...John Doe/The Daily",
+            BODY[3],
+            legal,
+        ]
+    )
+    text, _, removed = clean_plain(page)
+    assert all(p in text for p in BODY)
+    for chrome in ("Photograph by", "Getty", "Image credit", "Reuters", "Credit...", "trademark"):
+        assert chrome not in text, chrome
+    reasons = {r.text: r.reason for r in removed}
+    assert reasons["Jane Roe/Getty Images"] == "photo caption or credit"
+    assert reasons[legal] == "legal notice"
+    # An agency's name inside a sentence, and "(AP)" opening a dateline, are article text.
+    dateline = "SPRINGFIELD (AP) — " + BODY[0]
+    text, _, _ = clean_plain(
+        "\n".join([dateline, BODY[1], "Reuters reported the vote first, on Monday.", BODY[2]])
+    )
+    assert dateline in text and "Reuters reported" in text
+
+
+def test_a_sources_list_and_a_share_bar_end_the_article_but_a_print_button_does_not() -> None:
+    sources = [
+        "Sources:",
+        'Transport department, "Cycling counts 2020," accessed March 1, 2021',
+        "Interview with a councillor, Feb. 28, 2021",
+    ]
+    text, _, removed = clean_plain("\n".join(["Councils back wider cycle lane network", *BODY, *sources]))
+    assert BODY[3] in text and "Cycling counts" not in text
+    assert {r.text: r.reason for r in removed}["Sources:"] == "sources list"
+    share_bar = ["Like this story? Share it with a friend!", "Facebook", "Twitter", "Suka ini:", "Memuat..."]
+    form = (
+        "Please log in using one of these methods to post your comment, or leave your name and email below."
+    )
+    text, _, _ = clean_plain("\n".join(["Councils back wider cycle lane network", *BODY, *share_bar, form]))
+    assert BODY[3] in text and "Memuat" not in text and form not in text
+    recipe = ["Print", "Ingredients", "8 ripe pears, peeled", "1 lemon", "Instructions", BODY[2], BODY[3]]
+    text, _, _ = clean_plain("\n".join(["Councils back wider cycle lane network", BODY[0], BODY[1], *recipe]))
+    assert BODY[3] in text
+
+
+def test_bracketed_comment_headers_open_a_comment_stream() -> None:
+    thread = ["[ 12 comments ]", "Top Rated Comments", "(View all)"]
+    for n, comment in enumerate(LONG_COMMENTS * 2):
+        thread += [f"reader{n}", f"2 days ago at 07:{10 + n} am", comment, f"Rating: {30 - n} Votes"]
+    page = "\n".join(["Councils back wider cycle lane network", *BODY, *thread])
+    text, _, removed = clean_plain(page)
+    assert BODY[3] in text and LONG_COMMENTS[0] not in text
+    assert {r.text: r.reason for r in removed}["[ 12 comments ]"] == "comments"
+
+
+def test_a_headline_opening_the_article_is_the_title_not_the_site_name_above_it() -> None:
+    page = "\n".join(
+        [
+            "Example Media, a Regional News company",
+            "Home",
+            "News",
+            "Sport",
+            "Councils back wider cycle lane network",
+            BODY[0],
+            BODY[1],
+            BODY[2],
+        ]
+    )
+    text, meta, _ = clean_plain(page)
+    assert meta.title == "Councils back wider cycle lane network"
+    assert "Councils back" not in text and BODY[0] in text

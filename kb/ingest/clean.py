@@ -16,7 +16,7 @@ import logging
 import re
 
 from kb.errors import EmptyDocument
-from kb.ingest import textclean
+from kb.ingest import boilerplate, textclean
 from kb.records import CleanDoc, Metadata, Removed, Source
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,17 @@ log = logging.getLogger(__name__)
 _SPACE = re.compile(r"[ \t\u00a0\u2009\u200a\u202f]+")
 
 
-def clean(source: Source) -> CleanDoc:
-    """Clean a decoded document of any supported kind."""
+def clean(source: Source, shared: frozenset[int] = frozenset()) -> CleanDoc:
+    """Clean a decoded document of any supported kind.
+
+    `shared` holds the keys of lines that recur across the collection (site chrome, see
+    `boilerplate`); it applies to text scrapes and Markdown."""
     if source.kind == "html":
         text, meta, removed = clean_html(source.text)
     elif source.kind == "md":
-        text, meta, removed = clean_markdown(source.text)
+        text, meta, removed = clean_markdown(source.text, shared)
     else:
-        text, meta, removed = clean_plain(source.text)
+        text, meta, removed = clean_plain(source.text, shared)
     if not text.strip():
         raise EmptyDocument(source.path, "no article text found after cleaning")
     return CleanDoc(
@@ -56,9 +59,19 @@ def _join(blocks: list[tuple[str, bool]]) -> str:
     return "".join(out)
 
 
-def clean_plain(text: str) -> tuple[str, Metadata, list[Removed]]:
+def source_line_keys(source: Source) -> frozenset[int]:
+    """The line keys of what the block classifier reads for this source (none for HTML,
+    whose chrome trafilatura removes)."""
+    if source.kind == "html":
+        return frozenset()
+    if source.kind == "md":
+        return boilerplate.line_keys("\n".join(t for t, _ in _md_blocks(source.text)))
+    return boilerplate.line_keys(source.text)
+
+
+def clean_plain(text: str, shared: frozenset[int] = frozenset()) -> tuple[str, Metadata, list[Removed]]:
     """Clean a plain-text scrape with the block classifier."""
-    spans, meta, removed = textclean.clean_text_scrape(text)
+    spans, meta, removed = textclean.clean_text_scrape(text, shared)
     blocks = [(text[a:b], textclean.is_bullet(text[a:b])) for a, b in spans]
     return _join(blocks), meta, removed
 
@@ -219,11 +232,11 @@ def _md_blocks(text: str) -> list[tuple[str, bool]]:
     return blocks
 
 
-def clean_markdown(text: str) -> tuple[str, Metadata, list[Removed]]:
+def clean_markdown(text: str, shared: frozenset[int] = frozenset()) -> tuple[str, Metadata, list[Removed]]:
     """Parse Markdown, drop link-only navigation, then classify blocks like a scrape."""
     blocks = _md_blocks(text)
     rendered = "\n".join(t for t, _ in blocks)
-    spans, meta, removed = textclean.clean_text_scrape(rendered)
+    spans, meta, removed = textclean.clean_text_scrape(rendered, shared)
     items = {t for t, item in blocks if item}
     kept = [(rendered[a:b], rendered[a:b] in items) for a, b in spans]
     # A Markdown title is its first level-one heading.

@@ -5,11 +5,15 @@ in three passes that each leave a reason on what they drop:
 
 1. Each block gets a class from its own shape, as jusText does: `good` (long,
    sentence-like, many stop words), `near` (medium), `short`, or `bad` (matches
-   a generic page-chrome pattern: newsletter, share bar, comments, cookies...).
+   a generic page-chrome pattern: newsletter, share bar, comments, cookies,
+   photo credits, legal small print...). Lines that recur in other documents of
+   the collection (`boilerplate`: a site's menu, footer, "About us" paragraph)
+   are `bad` too, unless the page is a copy of another one.
 2. The article is the highest-scoring contiguous run of blocks (good text
    scores its word count, chrome and short fragments cost), cut at the first
-   end-of-article marker (a comments header, a newsletter box, "Latest videos")
-   found after most of the article's text.
+   end-of-article marker (a comments header, a newsletter box, "Latest videos",
+   a sources list, a share bar) found after most of the article's text, or
+   at a section header that opens a stream of items (comments, teasers).
 3. Inside the run, bylines, datelines and the title become metadata, repeated
    blocks (a title printed twice, a pull quote repeating a body sentence) are
    dropped, and chrome blocks are dropped.
@@ -17,6 +21,7 @@ in three passes that each leave a reason on what they drop:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -218,7 +223,8 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
             r"^(?:show|view|hide|load|read|see)?\s*(?:all\s+)?(?:\d+\s+)?comments?\b|\bleave a (?:comment|reply)\b"
             r"|\bin the comments\b|\bpost a comment\b|\badd a comment\b|\bcomments? (?:are )?closed\b"
             r"|^\d+\s+(?:comments?|replies)$|^reply$|^\S+(?:\s\S+){0,3}\s(?:says|said|wrote|writes|commented):$"
-            r"|^\d+\s+(?:responses?|comments?|replies|thoughts)\s+(?:to|on)\b|\bfeed for comments\b",
+            r"|^\d+\s+(?:responses?|comments?|replies|thoughts)\s+(?:to|on)\b|\bfeed for comments\b"
+            r"|^(?:[\w'’]+\s+){0,2}comments?$",  # "Top Rated Comments", "Reader comments"
             re.I,
         ),
     ),
@@ -228,7 +234,8 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
             r"^(?:share|tweet|email|print|save|facebook|twitter|linkedin|pinterest|whatsapp|reddit)"
             r"(?:\s+(?:this|on|via)\b.*)?$|\bshare (?:this|on)\b|\bfollow (?:us|\w+(?:\s\w+)?) on\b"
             r"|\bjoin (?:us|the [^.]{0,40}(?:group|community)) on\b|\bfollow (?:him|her|them|me)\b"
-            r"|^click to (?:share|email|print|tweet)\b|\(opens in (?:a )?new window\)",
+            r"|^click to (?:share|email|print|tweet)\b|\(opens in (?:a )?new window\)"
+            r"|\bshare (?:it|this(?: \w+)?) with (?:a |your )?friends?\b|\bsharing is caring\b",
             re.I,
         ),
     ),
@@ -238,11 +245,12 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
             r"^(?:related(?: articles| stories| posts| content| coverage)?|read more|read next|more from\b.*"
             r"|more about\b.*|more (?:videos|stories|articles|news)|latest (?:videos|news|stories|articles)"
             r"|you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?|popular|trending|most (?:read|popular|viewed)"
-            r"|blog posts|further reading|see also|also read|top stories|editor'?s picks)\b"
+            r"|blog posts|further reading|see also|also read|top stories|editors?['’]?s? picks?|next up(?: (?:in|on|from) [^.!?]*)?$)\b"
             r"|^(?-i:More(?:\s+[A-Z][\w'’&.-]*){1,3})$",  # "More Washington Examiner": the site's own teasers
             re.I,
         ),
     ),
+    ("sources list", re.compile(r"^(?:sources?|references|bibliography|footnotes|works cited)\s*:?$", re.I)),
     (
         "cookie notice",
         re.compile(r"\bcookies?\b.*\b(?:use|accept|consent|policy|settings)\b|\baccept all\b", re.I),
@@ -264,7 +272,7 @@ CHROME: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 # Blocks after which the rest of a page is chrome (comments, newsletter, teasers).
-END_MARKERS = {"newsletter or sign-up", "comments", "related or more links"}
+END_MARKERS = {"newsletter or sign-up", "comments", "related or more links", "sources list"}
 GENERIC_LABELS = re.compile(
     r"^(?:highlights|key takeaways|summary|in brief|menu|home|search|navigation|contents|table of contents|"
     r"advertisement|loading\W*|close|top|back to top|print|share)$",
@@ -328,13 +336,43 @@ def glued_headline(text: str) -> bool:
     return len(words) >= 3 and capital >= 0.8 * len(words)
 
 
+_WRAPPERS = "[](){}<>|•·»«›‹ "
+_AGENCY = r"(?-i:Getty(?: Images)?|GETTY IMAGES|Reuters|REUTERS|AFP|AP Photo|Shutterstock|iStock(?:photo)?|Alamy|EPA)"
+# Photo captions and credits: "Image copyright Reuters", "(Image credit: NASA)", "…/Getty Images",
+# "…last week.Credit...Jane Doe/The Times" (a credit glued to its caption by the scrape).
+_CAPTION = re.compile(
+    r"^image (?:\d+ of \d+|copyright|caption|credits?)\b"
+    r"|(?:^|\()(?:image|photo|picture|video)s?\s*(?:credit|source|courtesy)s?\s*:"
+    r"|(?:^|[a-z.!?)]|\()(?:credit|photo|image)s?(?:\.{3}|:)\s*\S"
+    r"|\bphoto(?:graph)?s?(?: illustration)? (?:by|courtesy of)\s+[A-Z][^.]{0,60}\.?$"
+    rf"|(?:^|[/|(]\s*){_AGENCY}\)?\.?$|\((?-i:AP)\)$",
+    re.I,
+)
+
+
+# Site-wide legal small print, at any length: trademark notices and disclaimers.
+_LEGAL = re.compile(
+    r"\b(?:is|are) (?:a |the )?(?:registered )?trademarks? of\b"
+    r"|\bfor (?:general )?informational (?:and educational )?purposes only\b"
+    r"|\bnot (?:been )?evaluated by the food and drug administration\b|\bnot intended to diagnose\b"
+    r"|\binformation (?:provided|contained) (?:on|in) this (?:web ?)?site\b",
+    re.I,
+)
+
+
 def chrome_reason(block: Block) -> str | None:
-    """Why a block is page chrome, or None. Long prose is never chrome by keyword alone."""
+    """Why a block is page chrome, or None. Long prose is never chrome by keyword alone,
+    except for the phrases of legal small print."""
     text = block.text
     if glued_headline(text):
         return "teaser (headline run into its blurb)"
+    if _LEGAL.search(text):
+        return "legal notice"
     if block.words > 40:
         return None
+    if _CAPTION.search(text):
+        return "photo caption or credit"
+    text = text.strip(_WRAPPERS) or text  # "[ 167 comments ]", "(View all)"
     for reason, pattern in CHROME:
         if pattern.search(text):
             # In a sentence-like block of some length, only patterns anchored at its start count.
@@ -387,12 +425,38 @@ def byline_author(text: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")  # two sentences: a paragraph, not a headline
+
+
 def is_dateline(block: Block) -> bool:
     return block.words <= 8 and parse_date(block.text) is not None
 
 
 def _normal(text: str) -> str:
     return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def line_key(text: str) -> int:
+    """A signed 64-bit key (it fits an SQLite INTEGER) for a line's normalised words."""
+    digest = hashlib.blake2b(_normal(text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def mark_shared(blocks: list[Block], shared: frozenset[int]) -> None:
+    """Mark blocks whose line recurs in other documents of the collection as site chrome.
+
+    If that would leave too little good text for an article, the page is a copy of another
+    one (the same story saved twice, a syndicated article) and nothing is marked: two
+    copies must not erase each other's article."""
+    if not shared:
+        return
+    hits = [b for b in blocks if b.cls != "bad" and line_key(b.text) in shared]
+    good = sum(b.words for b in blocks if b.cls == "good")
+    left = good - sum(b.words for b in hits if b.cls == "good")
+    if left < max(MIN_ARTICLE_WORDS, COPY_SHARE * good):
+        return
+    for b in hits:
+        b.cls, b.reason = "bad", "repeated across documents (site chrome)"
 
 
 def classify(blocks: list[Block]) -> None:
@@ -435,6 +499,8 @@ def _score(b: Block) -> float:
         return float(b.words)
     if b.cls == "near":
         return b.words * 0.5
+    if b.cls == "bad" and b.reason == "photo caption or credit":
+        return -(b.words * 0.75 + 2)  # captions sit inside articles: a photo must not split one
     if b.cls == "bad":
         return -float(b.words + 3)
     return -1.5
@@ -459,6 +525,8 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
     seen = good = 0
     for i in range(best_lo, best_hi):
         b = blocks[i]
+        if _share_bar(blocks, i) and i > best_lo and seen >= SHARE_BAR_END * total:
+            return best_lo, i
         if b.cls == "bad" and b.reason in END_MARKERS and i > best_lo:
             most_read = seen >= 0.5 * total
             if most_read or (seen >= MIN_ARTICLE_WORDS and good >= 2 and _opens_item_stream(blocks, i)):
@@ -470,11 +538,14 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
 
 
 MIN_ARTICLE_WORDS = 50
+COPY_SHARE = 0.2  # good text a page keeps once shared lines go; less, and it is a copy of another page
+SHARE_BAR_END = 0.5  # a share bar after this share of the article's text closes it
 HEADER_WORDS = 5  # "More World", "Most read in world news"; longer is an inline link to one story
 PROSE_RUN = 4  # consecutive good blocks: the article resuming after a widget
 PROSE_HORIZON = 30
 STREAM_WINDOW = 15  # blocks looked at after an end marker
 STREAM_REPEATS = 3  # short lines of one shape that make a stream of items
+ITEM_LINE_WORDS = 8  # "2 days ago at 07:52 am", "Rating: 36 Votes", an author's name
 _SHAPE = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -490,6 +561,14 @@ def _token_shape(m: re.Match[str]) -> str:
 def _shape(text: str) -> str:
     """A line's shape: digit runs become 0, words Aa/a/A by case ("32M ago" -> "0A a")."""
     return _SHAPE.sub(_token_shape, text)
+
+
+def _share_bar(blocks: list[Block], i: int) -> bool:
+    """Whether block i opens a share bar: two or more share/follow links close together
+    ("Share this:", "Facebook", "Twitter"), not a lone "Print" button."""
+    if blocks[i].reason != "share or follow links":
+        return False
+    return any(b.reason == "share or follow links" for b in blocks[i + 1 : i + 3])
 
 
 def _opens_item_stream(blocks: list[Block], i: int) -> bool:
@@ -518,7 +597,7 @@ def item_stream(blocks: list[Block], start: int) -> bool:
         return True
     counts: dict[str, int] = {}
     for b in window:
-        if b.words <= 6:
+        if b.words <= ITEM_LINE_WORDS:
             key = _shape(b.text)
             counts[key] = counts.get(key, 0) + 1
     return max(counts.values(), default=0) >= STREAM_REPEATS
@@ -555,10 +634,34 @@ def _menu_runs(blocks: list[Block], lo: int, hi: int) -> set[int]:
     return out
 
 
-def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[Removed]]:
-    """Clean a plain-text scrape: the spans of `text` to keep, the metadata found, what was removed."""
+TITLE_LOOKBACK = 6  # lines above the article searched for its headline
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\b|\w{2,4}\b)?", re.I)  # "7:45 am PST": a dateline
+
+
+def _title_like(b: Block, words: int = 3) -> bool:
+    """A line that can be a headline: a few words, no closing period, not chrome or metadata."""
+    return (
+        b.cls != "bad"
+        and words <= b.words <= 25
+        and not b.text.endswith((".", ":", ";", ","))
+        and not _SENTENCE_BREAK.search(b.text)
+        and not byline_author(b.text)
+        and not is_dateline(b)
+        and parse_date(b.text) is None
+        and not _CLOCK.search(b.text)
+        and not GENERIC_LABELS.match(b.text)
+    )
+
+
+def clean_text_scrape(
+    text: str, shared: frozenset[int] = frozenset()
+) -> tuple[list[tuple[int, int]], Metadata, list[Removed]]:
+    """Clean a plain-text scrape: the spans of `text` to keep, the metadata found, what was removed.
+
+    `shared` holds the keys (`line_key`) of lines that recur across the collection: site chrome."""
     blocks = split_blocks(text)
     classify(blocks)
+    mark_shared(blocks, shared)
     lo, hi = article_run(blocks)
 
     title = author = date = None
@@ -569,23 +672,15 @@ def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[
             author = name
         if date is None and i < max(lo, 1) + 3 and is_dateline(b):
             date = parse_date(b.text)
+    # The title is the headline-like line nearest the article: the run's first line, else the
+    # closest one above it (menus and the site's name come first on a page), else the first.
     head = blocks[:lo] if lo > 0 else blocks[:1] if hi - lo > 1 else []
-    for b in head:
-        if (
-            b.cls != "bad"
-            and not b.text.endswith(".")
-            and 3 <= b.words <= 25
-            and not byline_author(b.text)
-            and not is_dateline(b)
-            and not GENERIC_LABELS.match(b.text)
-        ):
-            title = b.text
-            break
-    # A headline sometimes sits inside the run (printed twice, or right before the standfirst).
-    if title is None and lo < hi:
-        first = blocks[lo]
-        if first.cls in ("short", "near") and first.words >= 3 and not first.text.endswith("."):
-            title = first.text
+    near = head[::-1][:TITLE_LOOKBACK]
+    if lo < hi and hi - lo > 1 and _title_like(blocks[lo]):
+        title = blocks[lo].text
+    else:
+        title = next((b.text for b in near if _title_like(b, words=4)), None)
+        title = title or next((b.text for b in head if _title_like(b)), None)
 
     menus = _menu_runs(blocks, lo, hi)
     removed: list[Removed] = []
@@ -595,12 +690,12 @@ def clean_text_scrape(text: str) -> tuple[list[tuple[int, int]], Metadata, list[
     for i, b in enumerate(blocks):
         norm = _normal(b.text)
         reason: str | None = None
-        if i < lo:
+        if b.cls == "bad":
+            reason = b.reason  # what the block is says more than where it is
+        elif i < lo:
             reason = "before the article"
         elif i >= hi:
             reason = "after the article"
-        elif b.cls == "bad":
-            reason = b.reason
         elif i in menus:
             reason = "run of short lines (menu, tags or teasers)"
         elif byline_author(b.text):

@@ -1,0 +1,96 @@
+"""Site chrome learned from a collection: lines found on several pages of one site go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb.api import KnowledgeBase, clean_paths
+from kb.ingest.boilerplate import fingerprint, line_keys, shared_keys
+from kb.ingest.textclean import clean_text_scrape, line_key
+
+ABOUT = (
+    "Example Media is an independent publisher of local news, founded in 1998 and owned by its readers, "
+    "with newsrooms in four cities and a weekly print edition that reaches more than fifty thousand homes."
+)
+COOKIES = "We use small files to remember your preferences; see our settings page to change them at any time."
+
+ARTICLES = {
+    "lanes": [
+        "City councils across the region voted this week to expand their bicycle lane networks, citing rising "
+        "ridership and safety concerns raised by residents.",
+        "According to the transport department, the number of daily cyclists has grown steadily for five years, "
+        "and officials expect that trend to continue.",
+        "Critics argue that the plans were rushed and that local businesses were not consulted before parking "
+        "spaces were removed from the main streets.",
+    ],
+    "library": [
+        "The central library will open on Sundays from next month after the council found money in its "
+        "culture budget to pay for the extra staff hours.",
+        "Librarians said that weekend visits had doubled since the reading room was refurbished, and that "
+        "families had asked for longer hours for years.",
+        "The library will also lend laptops to students who do not have one at home, starting with a pilot of "
+        "two hundred machines in the autumn term.",
+    ],
+}
+
+
+def page(title: str, body: list[str], nav: str = "Home\nNews\nSport") -> str:
+    return "\n".join([nav, title, *body, ABOUT, COOKIES, "© 2021 Example Media"])
+
+
+def write_site(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    a = folder / "lanes.txt"
+    b = folder / "library.txt"
+    a.write_text(page("Councils back wider cycle lanes", ARTICLES["lanes"]), encoding="utf-8")
+    b.write_text(page("Library to open on Sundays", ARTICLES["library"]), encoding="utf-8")
+    return a, b
+
+
+def test_line_keys_ignore_case_spacing_and_punctuation() -> None:
+    assert line_key("About  Example Media!") == line_key("about example media")
+    assert line_keys("One line\n\n  ONE LINE.\nanother") == {line_key("one line"), line_key("another")}
+    assert shared_keys([frozenset({1, 2}), frozenset({2, 3}), frozenset({3})]) == {2, 3}
+    assert fingerprint([]) == "" and fingerprint([1, 2]) == fingerprint([2, 1]) != fingerprint([1])
+
+
+def test_a_paragraph_shared_by_pages_of_a_site_is_dropped(tmp_path: Path) -> None:
+    a, b = write_site(tmp_path / "site")
+    alone = next(clean_paths([a]))
+    assert ABOUT in alone.text  # one page cannot tell its site's boilerplate from its article
+    docs = {Path(d.path).name: d for d in clean_paths([a, b])}
+    for name, body in (("lanes.txt", ARTICLES["lanes"]), ("library.txt", ARTICLES["library"])):
+        doc = docs[name]
+        assert all(p in doc.text for p in body)
+        assert ABOUT not in doc.text and COOKIES not in doc.text
+        reasons = {r.text: r.reason for r in doc.removed}
+        assert reasons[ABOUT] == "repeated across documents (site chrome)"
+
+
+def test_two_copies_of_one_article_do_not_erase_each_other() -> None:
+    body = ARTICLES["lanes"]
+    first = page("Councils back wider cycle lanes", body)
+    second = page("Councils back wider cycle lanes", body, nav="Front page\nLocal\nOpinion")
+    shared = line_keys(first) & line_keys(second)
+    for text in (first, second):
+        spans, _, removed = clean_text_scrape(text, shared)
+        kept = "\n".join(text[s:e] for s, e in spans)
+        assert all(p in kept for p in body)
+        assert not any(r.reason.startswith("repeated across") for r in removed)
+
+
+def test_ingest_learns_site_chrome_from_the_index_and_recleans_older_pages(
+    fake_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    a, b = write_site(tmp_path / "site")
+    fake_kb.ingest([a])
+    doc_a = fake_kb.store.find_doc(str(a))
+    assert ABOUT in fake_kb.store.doc_text(doc_a.id)
+    # A second page of the site shows the paragraph is chrome; the first page is re-cleaned too.
+    report = fake_kb.ingest([b])
+    assert report.added == (str(b),) and report.updated == (str(a),)
+    for path in (a, b):
+        assert ABOUT not in fake_kb.store.doc_text(fake_kb.store.find_doc(str(path)).id)
+    again = fake_kb.ingest([a, b])
+    assert set(again.unchanged) == {str(a), str(b)} and again.embedded == 0
+    assert not fake_kb.verify().problems
