@@ -398,3 +398,20 @@ def test_a_headline_opening_the_article_is_the_title_not_the_site_name_above_it(
     text, meta, _ = clean_plain(page)
     assert meta.title == "Councils back wider cycle lane network"
     assert "Councils back" not in text and BODY[0] in text
+
+
+def test_a_numbered_table_is_the_article_even_beside_a_prose_sidebar() -> None:
+    names = "Ana Bo Cai Dee Eli Fay Gus Hal Ida Jo Kit Lea".split()
+    rows = [f"{n} {name} Silva {130 - 7 * n} pts" for n, name in enumerate(names, start=1)]
+    sidebar = [
+        "Click the photo of our columnist to read every column he has written for us about the season so far.",
+        "Click the image above to see how the drivers are ranked after this weekend's race at the old circuit.",
+    ]
+    page = "\n".join(
+        ["Home", "News", "Standings", "Championship standings after round 6", *rows, "Tags", *sidebar]
+    )
+    text, _, _ = clean_plain(page)
+    assert all(r in text for r in rows)
+    # Numbers that do not count up one by one are not a table.
+    text, _, _ = clean_plain("\n".join(["Home", "5 things to know", "12 photos", "3 videos", *sidebar]))
+    assert "12 photos" not in text

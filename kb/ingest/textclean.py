@@ -490,6 +490,31 @@ def classify(blocks: list[Block]) -> None:
             b.cls = "short"
 
 
+ROW = "numbered row"
+ROW_RUN = 5  # consecutive numbered lines (1, 2, 3 ...) that make a table or ranked list
+_ROW_NUMBER = re.compile(r"^(\d{1,3})(?:[.)ºª°]|[a-z]{1,2}\b|\s)")
+
+
+def mark_numbered_rows(blocks: list[Block]) -> None:
+    """Promote runs of lines numbered 1, 2, 3 ... (a results table, a ranked list, a
+    calendar) to good text: they are content, however short each line is."""
+    i = 0
+    while i < len(blocks):
+        m = _ROW_NUMBER.match(blocks[i].text)
+        j = i
+        if m:
+            n = int(m.group(1))
+            j = i + 1
+            while j < len(blocks) and (mj := _ROW_NUMBER.match(blocks[j].text)) and int(mj.group(1)) == n + 1:
+                n += 1
+                j += 1
+            if j - i >= ROW_RUN:
+                for b in blocks[i:j]:
+                    if b.cls != "bad":
+                        b.cls, b.reason = "good", ROW
+        i = max(j, i + 1)
+
+
 def _sentence_end(text: str) -> bool:
     return text.rstrip()[-1:] in ".?!:\"”'’)…"
 
@@ -642,6 +667,7 @@ def _title_like(b: Block, words: int = 3) -> bool:
     """A line that can be a headline: a few words, no closing period, not chrome or metadata."""
     return (
         b.cls != "bad"
+        and b.reason != ROW
         and words <= b.words <= 25
         and not b.text.endswith((".", ":", ";", ","))
         and not _SENTENCE_BREAK.search(b.text)
@@ -661,6 +687,7 @@ def clean_text_scrape(
     `shared` holds the keys (`line_key`) of lines that recur across the collection: site chrome."""
     blocks = split_blocks(text)
     classify(blocks)
+    mark_numbered_rows(blocks)
     mark_shared(blocks, shared)
     lo, hi = article_run(blocks)
 
