@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.errors import IndexLocked, IndexMismatch, IndexMissing, InputError, KbError, NotFound
 from kb.records import (
@@ -30,6 +30,9 @@ from kb.records import (
     VerifyReport,
     content_id,
 )
+
+if TYPE_CHECKING:
+    from kb.store import DocLines
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +249,7 @@ class KnowledgeBase:
     ) -> IngestReport:
         """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
         from kb.ingest.boilerplate import fingerprint, shared_keys
-        from kb.ingest.clean import source_line_keys
-        from kb.ingest.read import find_files, read_source
+        from kb.ingest.read import read_source
 
         progress = progress or Progress()
         lock = self._lock()
@@ -272,59 +274,35 @@ class KnowledgeBase:
                 gone = [d.path for d in store.documents() if not Path(d.path).exists()]
                 store.delete_documents(gone)
                 removed = gone
-            sources: list[Source] = []
-            seen_paths: set[str] = set()
-            seen_shas: dict[str, str] = {}
-            for path, error in find_files(paths):
-                if error is not None:
-                    skip(error.path, error.reason)
-                    continue
-                try:
-                    source = read_source(path)
-                except InputError as exc:
-                    skip(exc.path, exc.reason)
-                    continue
-                if source.path in seen_paths:
-                    continue
-                seen_paths.add(source.path)
-                other = store.doc_with_sha(source.sha) or seen_shas.get(source.sha)
-                if other and other != source.path:
-                    skip(source.path, f"same content as {other}, already indexed")
-                    continue
-                seen_shas[source.sha] = source.path
-                sources.append(source)
+            sources = self._read_sources(paths, skip)
             # Site chrome is learned from the whole collection: the stored documents and these files.
-            keys = {s.path: source_line_keys(s) for s in sources}
             stored = store.doc_line_keys()
-            collection = {path: k for path, (_, _, k) in stored.items()} | keys
-            shared = shared_keys(collection.values())
+            keys = {s.path: self._line_keys(s, stored.get(s.path), pipeline) for s in sources}
+            shared = shared_keys(({p: old.keys for p, old in stored.items()} | keys).values())
             pending: list[Pending] = []
             for source in sources:
                 own = shared & keys[source.path]
                 fp = fingerprint(own)
-                state = store.doc_state(source.path)
-                if state and state[1] == source.sha and state[3] == pipeline and state[4] == fp:
+                old = stored.get(source.path)
+                if old and (old.sha, old.pipeline, old.shared_fp) == (source.sha, pipeline, fp):
                     unchanged.append(source.path)
                     continue
                 doc = self._clean(source, own, skip)
                 if doc is not None:
-                    pending.append(Pending(doc, source.encoding, state is not None, keys[source.path], fp))
+                    pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp))
             # Stored documents outside these files whose shared lines changed are re-cleaned,
             # if their source file is still what was ingested.
-            for path, (sha, old_fp, doc_keys) in stored.items():
-                if path in keys or fingerprint(shared & doc_keys) == old_fp:
+            for path, old in stored.items():
+                own = shared & old.keys
+                if path in keys or fingerprint(own) == old.shared_fp:
                     continue
                 try:
                     source = read_source(Path(path))
                 except InputError:
                     continue
-                if source.sha != sha:
-                    continue
-                doc = self._clean(source, shared & doc_keys, skip)
+                doc = self._clean(source, own, skip) if source.sha == old.sha else None
                 if doc is not None:
-                    pending.append(
-                        Pending(doc, source.encoding, True, doc_keys, fingerprint(shared & doc_keys))
-                    )
+                    pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own)))
             embedded = self._store_pending(pending, pipeline, progress, added, updated)
             if pending or removed:
                 store.gc_vectors()
@@ -339,6 +317,43 @@ class KnowledgeBase:
             )
         finally:
             lock.release()
+
+    def _read_sources(self, paths: Sequence[str | Path], skip: Callable[[str, str], None]) -> list[Source]:
+        """Read the files under `paths`, once each; unreadable files and copies of another
+        document are skipped with the reason."""
+        from kb.ingest.read import find_files, read_source
+
+        sources: list[Source] = []
+        seen_paths: set[str] = set()
+        seen_shas: dict[str, str] = {}
+        for path, error in find_files(paths):
+            if error is not None:
+                skip(error.path, error.reason)
+                continue
+            try:
+                source = read_source(path)
+            except InputError as exc:
+                skip(exc.path, exc.reason)
+                continue
+            if source.path in seen_paths:
+                continue
+            seen_paths.add(source.path)
+            other = self.store.doc_with_sha(source.sha) or seen_shas.get(source.sha)
+            if other and other != source.path:
+                skip(source.path, f"same content as {other}, already indexed")
+                continue
+            seen_shas[source.sha] = source.path
+            sources.append(source)
+        return sources
+
+    @staticmethod
+    def _line_keys(source: Source, old: DocLines | None, pipeline: str) -> frozenset[int]:
+        """A source's line keys; an unchanged file reuses the keys stored for it."""
+        from kb.ingest.clean import source_line_keys
+
+        if old is not None and old.sha == source.sha and old.pipeline == pipeline:
+            return old.keys
+        return source_line_keys(source)
 
     @staticmethod
     def _clean(source: Source, shared: frozenset[int], skip: Callable[[str, str], None]) -> CleanDoc | None:
@@ -661,7 +676,7 @@ class KnowledgeBase:
         pipeline = pipeline_version()
         docs = store.documents()
         lines = store.doc_line_keys()
-        shared = shared_keys(k for _, _, k in lines.values())
+        shared = shared_keys(old.keys for old in lines.values())
         progress.start(len(docs), "verifying")
         for doc in docs:
             progress.advance(1)
@@ -686,7 +701,7 @@ class KnowledgeBase:
                 continue
             try:
                 source = read_source(path)
-                own = shared & lines.get(doc.path, ("", "", frozenset()))[2]
+                own = shared & (lines[doc.path].keys if doc.path in lines else frozenset())
                 fresh = clean(source, own).text
             except (InputError, RecursionError) as exc:
                 problems.append(Problem(doc.path, "mismatch", f"source no longer cleans: {exc}"))

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -170,6 +170,15 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{w}"' for w in seen) if seen else None
 
 
+class DocLines(NamedTuple):
+    """What ingest needs to learn site chrome from a stored document."""
+
+    sha: str
+    pipeline: str
+    shared_fp: str
+    keys: frozenset[int]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -282,14 +291,16 @@ class Store:
         ).fetchone()
         return tuple(row) if row else None  # type: ignore[return-value]
 
-    def doc_line_keys(self) -> dict[str, tuple[str, str, frozenset[int]]]:
-        """For each stored document's path: (sha, shared_fp, the keys of its source's lines)."""
+    def doc_line_keys(self) -> dict[str, DocLines]:
+        """For each stored document's path: its sha, pipeline, shared-lines fingerprint and line keys."""
         keys: dict[str, set[int]] = {}
         for doc_id, key in self.db.execute("SELECT doc_id, key FROM doc_lines"):
             keys.setdefault(doc_id, set()).add(key)
         return {
-            path: (sha, fp, frozenset(keys.get(doc_id, ())))
-            for doc_id, path, sha, fp in self.db.execute("SELECT id, path, sha, shared_fp FROM documents")
+            path: DocLines(sha, pipeline, fp, frozenset(keys.get(doc_id, ())))
+            for doc_id, path, sha, pipeline, fp in self.db.execute(
+                "SELECT id, path, sha, pipeline, shared_fp FROM documents"
+            )
         }
 
     def doc_with_sha(self, sha: str) -> str | None:

@@ -23,7 +23,8 @@ MIN_DOCS = 2  # documents a line must appear in to count as site chrome
 
 def line_keys(text: str) -> frozenset[int]:
     """The keys of every line of a text that has at least one word."""
-    return frozenset(line_key(line) for line in text.split("\n") if _normal(line))
+    normals = (_normal(line) for line in text.split("\n"))
+    return frozenset(line_key("", n) for n in normals if n)
 
 
 def shared_keys(key_sets: Iterable[frozenset[int]], min_docs: int = MIN_DOCS) -> frozenset[int]:

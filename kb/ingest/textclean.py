@@ -433,12 +433,13 @@ def is_dateline(block: Block) -> bool:
 
 
 def _normal(text: str) -> str:
-    return " ".join(w.lower() for w in _WORD.findall(text))
+    return " ".join(_WORD.findall(text)).lower()
 
 
-def line_key(text: str) -> int:
+def line_key(text: str, normal: str | None = None) -> int:
     """A signed 64-bit key (it fits an SQLite INTEGER) for a line's normalised words."""
-    digest = hashlib.blake2b(_normal(text).encode("utf-8"), digest_size=8).digest()
+    normal = _normal(text) if normal is None else normal
+    digest = hashlib.blake2b(normal.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
