@@ -94,3 +94,40 @@ def test_ingest_learns_site_chrome_from_the_index_and_recleans_older_pages(
     again = fake_kb.ingest([a, b])
     assert set(again.unchanged) == {str(a), str(b)} and again.embedded == 0
     assert not fake_kb.verify().problems
+
+
+def test_an_index_from_before_line_keys_is_migrated_and_learns_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    from kb.embed import FakeEmbedder
+    from kb.store import M001_INITIAL
+
+    index = tmp_path / "index"
+    index.mkdir()
+    db = sqlite3.connect(index / "kb.sqlite")
+    db.executescript(M001_INITIAL)
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    db.execute("INSERT INTO migrations VALUES ('m001_initial', 'earlier')")
+    db.commit()
+    db.close()
+    kb = KnowledgeBase(index, embedder=FakeEmbedder())
+    try:
+        a, b = write_site(tmp_path / "site")
+        report = kb.ingest([a, b])
+        assert len(report.added) == 2
+        assert ABOUT not in kb.store.doc_text(kb.store.find_doc(str(a)).id)
+        assert kb.store.get_meta("schema_version") == "2"
+    finally:
+        kb.close()
+
+
+def test_headings_of_a_notes_template_are_not_site_chrome(tmp_path: Path) -> None:
+    notes = []
+    for name, body in ARTICLES.items():
+        path = tmp_path / f"{name}.md"
+        path.write_text(
+            f"# Notes on {name}\n\n## Key findings\n\n{body[0]}\n\n## Method\n\n{body[1]}\n", "utf-8"
+        )
+        notes.append(path)
+    for doc in clean_paths(notes):
+        assert "Key findings" in doc.text and "Method" in doc.text

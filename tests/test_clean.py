@@ -350,6 +350,14 @@ def test_captions_credits_and_legal_small_print_are_removed() -> None:
         "\n".join([dateline, BODY[1], "Reuters reported the vote first, on Monday.", BODY[2]])
     )
     assert dateline in text and "Reuters reported" in text
+    # One legal phrase inside a long paragraph of reporting is the story, not small print.
+    story = (
+        "The brand name is a registered trademark of the company, which has spent the last ten years in "
+        "court trying to stop other firms from using it for their own tissues, and the judge said on Monday "
+        "that the long dispute was finally over for everyone involved."
+    )
+    text, _, _ = clean_plain("\n".join([BODY[0], story, BODY[1]]))
+    assert story in text
 
 
 def test_a_sources_list_and_a_share_bar_end_the_article_but_a_print_button_does_not() -> None:

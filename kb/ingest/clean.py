@@ -65,7 +65,7 @@ def source_line_keys(source: Source) -> frozenset[int]:
     if source.kind == "html":
         return frozenset()
     if source.kind == "md":
-        return boilerplate.line_keys("\n".join(t for t, _ in _md_blocks(source.text)))
+        return boilerplate.line_keys("\n".join(t for t, _, _ in _md_blocks(source.text)))
     return boilerplate.line_keys(source.text)
 
 
@@ -191,13 +191,14 @@ def _none(value: object) -> str | None:
 # --- Markdown ---------------------------------------------------------------
 
 
-def _md_blocks(text: str) -> list[tuple[str, bool]]:
-    """Headings, paragraphs and list items of a Markdown document, as plain text."""
+def _md_blocks(text: str) -> list[tuple[str, bool, bool]]:
+    """Headings, paragraphs and list items of a Markdown document, as plain text:
+    (text, is_list_item, is_subheading)."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
     tokens = md.parse(text)
-    blocks: list[tuple[str, bool]] = []
+    blocks: list[tuple[str, bool, bool]] = []
     depth = 0
     for i, tok in enumerate(tokens):
         if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -222,22 +223,49 @@ def _md_blocks(text: str) -> list[tuple[str, bool]]:
             content = _SPACE.sub(" ", content).strip()
             if not content:
                 continue
-            parent = tokens[i - 1].type if i else ""
-            if depth and parent == "paragraph_open":
-                blocks.append((f"- {content}", True))
+            parent = tokens[i - 1] if i else None
+            if depth and parent is not None and parent.type == "paragraph_open":
+                blocks.append((f"- {content}", True, False))
             else:
-                blocks.append((content, False))
+                sub = parent is not None and parent.type == "heading_open" and parent.tag != "h1"
+                blocks.append((content, False, sub))
         elif tok.type in ("fence", "code_block"):
-            blocks.append((tok.content.rstrip(), False))
+            blocks.append((tok.content.rstrip(), False, False))
     return blocks
+
+
+def _with_leading_headings(
+    blocks: list[tuple[str, bool, bool]], spans: list[tuple[int, int]], removed: list[Removed]
+) -> list[tuple[int, int]]:
+    """Put back the subheadings right above the first kept block ("## Key findings" before the
+    first paragraph): the classifier sees a short line before the article, Markdown says it is
+    the article's own heading."""
+    if not spans:
+        return spans
+    starts, pos = [], 0
+    for t, _, _ in blocks:
+        starts.append((pos, pos + len(t)))
+        pos += len(t) + 1
+    first = next((i for i, (a, _) in enumerate(starts) if a == spans[0][0]), None)
+    if first is None:
+        return spans
+    back: list[tuple[int, int]] = []
+    i = first - 1
+    while i >= 0 and blocks[i][2]:
+        back.insert(0, starts[i])
+        i -= 1
+    texts = {blocks[k][0] for k in range(i + 1, first)}
+    removed[:] = [r for r in removed if not (r.reason == "before the article" and r.text in texts)]
+    return back + spans
 
 
 def clean_markdown(text: str, shared: frozenset[int] = frozenset()) -> tuple[str, Metadata, list[Removed]]:
     """Parse Markdown, drop link-only navigation, then classify blocks like a scrape."""
     blocks = _md_blocks(text)
-    rendered = "\n".join(t for t, _ in blocks)
+    rendered = "\n".join(t for t, _, _ in blocks)
     spans, meta, removed = textclean.clean_text_scrape(rendered, shared)
-    items = {t for t, item in blocks if item}
+    spans = _with_leading_headings(blocks, spans, removed)
+    items = {t for t, item, _ in blocks if item}
     kept = [(rendered[a:b], rendered[a:b] in items) for a, b in spans]
     # A Markdown title is its first level-one heading.
     m = re.search(r"^#\s+(.+)$", text, re.M)

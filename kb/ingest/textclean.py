@@ -362,11 +362,12 @@ _LEGAL = re.compile(
 
 def chrome_reason(block: Block) -> str | None:
     """Why a block is page chrome, or None. Long prose is never chrome by keyword alone,
-    except for the phrases of legal small print."""
+    except for legal small print (two of its phrases)."""
     text = block.text
     if glued_headline(text):
         return "teaser (headline run into its blurb)"
-    if _LEGAL.search(text):
+    legal = len(_LEGAL.findall(text))
+    if legal >= (2 if block.words > 40 else 1):  # in a long paragraph, one phrase may be reporting
         return "legal notice"
     if block.words > 40:
         return None
@@ -451,7 +452,9 @@ def mark_shared(blocks: list[Block], shared: frozenset[int]) -> None:
     copies must not erase each other's article."""
     if not shared:
         return
-    hits = [b for b in blocks if b.cls != "bad" and line_key(b.text) in shared]
+    hits = [
+        b for b in blocks if b.cls != "bad" and b.words >= SHARED_MIN_WORDS and line_key(b.text) in shared
+    ]
     good = sum(b.words for b in blocks if b.cls == "good")
     left = good - sum(b.words for b in hits if b.cls == "good")
     if left < max(MIN_ARTICLE_WORDS, COPY_SHARE * good):
@@ -564,6 +567,7 @@ def article_run(blocks: list[Block]) -> tuple[int, int]:
 
 
 MIN_ARTICLE_WORDS = 50
+SHARED_MIN_WORDS = 4  # shorter shared lines are left alone: a notes template's "Key findings" heading
 COPY_SHARE = 0.2  # good text a page keeps once shared lines go; less, and it is a copy of another page
 SHARE_BAR_END = 0.5  # a share bar after this share of the article's text closes it
 HEADER_WORDS = 5  # "More World", "Most read in world news"; longer is an inline link to one story
