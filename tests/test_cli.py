@@ -129,3 +129,30 @@ def test_claims_by_speaker_and_kind(runner: CliRunner) -> None:
     assert brady[0]["speaker"].startswith("Liz Brady, senior analyst")
     recs = [json.loads(x) for x in run(runner, "claims", "--kind", "recommendation", "--json").splitlines()]
     assert len(recs) == 7 and all(r["organization"] == "Forrester" for r in recs)
+
+
+CORPUS_METADATA = {  # (title, author, date) the shipped articles state; None where they state none
+    "000_5cbb94a0aa304e13.txt": ("Who's Your Buddy? CIOs and CMOs Forming Effective Alliances", None, None),
+    "001_1ef42641c07f7103.txt": ("The CIO and CMO Are Learning to Work Together", "Ernie Smith", None),
+    "002_56e87b44efce0d55.txt": (
+        "CMOs and CIOs: Can This Relationship Be Saved?",
+        "Thomas Wailgum",
+        "2010-10-04",
+    ),
+    "004_821587fe1b1220a6.txt": (
+        "Report: CMOs and CIOs need to collaborate more effectively for improved business outcomes",
+        None,
+        None,
+    ),
+}
+
+
+def test_corpus_metadata_cleaned_together(runner: CliRunner) -> None:
+    paths = [f"corpus/{name}" for name in CORPUS_METADATA]
+    out = run(runner, "clean", "--json", *paths)
+    for line in out.splitlines():
+        rec = json.loads(line)
+        title, author, date = CORPUS_METADATA[Path(rec["path"]).name]
+        assert rec["title"] == title
+        assert author is None or rec["author"] == author
+        assert date is None or rec["date"] == date

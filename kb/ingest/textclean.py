@@ -426,7 +426,7 @@ def byline_author(text: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
-_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")  # two sentences: a paragraph, not a headline
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}\.\s+[A-Z]")  # two sentences: a paragraph, not a headline ("Why? Because" can be)
 
 
 def is_dateline(block: Block) -> bool:
