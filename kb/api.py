@@ -95,33 +95,36 @@ class Answer:
     summary: Any = None  # kb.answer.Summary: the extractive answer
 
 
+def read_sources(paths: Iterable[str | Path]) -> Iterator[Source | InputError]:
+    """Each file under `paths` read into a Source, or the error saying why it cannot be used."""
+    from kb.ingest.read import find_files, read_source
+
+    for path, error in find_files(paths):
+        if error is not None:
+            yield error
+            continue
+        try:
+            yield read_source(path)
+        except InputError as exc:
+            yield exc
+
+
 def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
     """Clean files without indexing them; yields a CleanDoc or the error for each file.
 
     The files form one collection: lines that recur across them are dropped as site chrome."""
     from kb.ingest.boilerplate import shared_keys
     from kb.ingest.clean import clean, source_line_keys
-    from kb.ingest.read import find_files, read_source
 
-    read: list[tuple[Source, frozenset[int]] | InputError] = []
-    for path, error in find_files(paths):
-        if error is not None:
-            read.append(error)
-            continue
-        try:
-            source = read_source(path)
-        except InputError as exc:
-            read.append(exc)
-            continue
-        read.append((source, source_line_keys(source)))
-    shared = shared_keys(item[1] for item in read if not isinstance(item, InputError))
+    read = list(read_sources(paths))
+    keys = {id(s): source_line_keys(s) for s in read if isinstance(s, Source)}
+    shared = shared_keys(keys.values())
     for item in read:
         if isinstance(item, InputError):
             yield item
             continue
-        source, keys = item
         try:
-            yield clean(source, shared & keys)
+            yield clean(item, shared & keys[id(item)])
         except InputError as exc:
             yield exc
 
@@ -321,19 +324,12 @@ class KnowledgeBase:
     def _read_sources(self, paths: Sequence[str | Path], skip: Callable[[str, str], None]) -> list[Source]:
         """Read the files under `paths`, once each; unreadable files and copies of another
         document are skipped with the reason."""
-        from kb.ingest.read import find_files, read_source
-
         sources: list[Source] = []
         seen_paths: set[str] = set()
         seen_shas: dict[str, str] = {}
-        for path, error in find_files(paths):
-            if error is not None:
-                skip(error.path, error.reason)
-                continue
-            try:
-                source = read_source(path)
-            except InputError as exc:
-                skip(exc.path, exc.reason)
+        for source in read_sources(paths):
+            if isinstance(source, InputError):
+                skip(source.path, source.reason)
                 continue
             if source.path in seen_paths:
                 continue

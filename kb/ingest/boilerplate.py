@@ -16,7 +16,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
-from kb.ingest.textclean import _normal, line_key
+from kb.ingest.textclean import _normal, normal_key
 
 MIN_DOCS = 2  # documents a line must appear in to count as site chrome
 
@@ -24,7 +24,7 @@ MIN_DOCS = 2  # documents a line must appear in to count as site chrome
 def line_keys(text: str) -> frozenset[int]:
     """The keys of every line of a text that has at least one word."""
     normals = (_normal(line) for line in text.split("\n"))
-    return frozenset(line_key("", n) for n in normals if n)
+    return frozenset(normal_key(n) for n in normals if n)
 
 
 def shared_keys(key_sets: Iterable[frozenset[int]], min_docs: int = MIN_DOCS) -> frozenset[int]:

@@ -426,7 +426,9 @@ def byline_author(text: str) -> str | None:
     return name if _NAME.match(name) else None
 
 
-_SENTENCE_BREAK = re.compile(r"[a-z]{2}\.\s+[A-Z]")  # two sentences: a paragraph, not a headline ("Why? Because" can be)
+_SENTENCE_BREAK = re.compile(
+    r"[a-z]{2}\.\s+[A-Z]"
+)  # two sentences: a paragraph, not a headline ("Why? Because" can be)
 
 
 def is_dateline(block: Block) -> bool:
@@ -437,11 +439,15 @@ def _normal(text: str) -> str:
     return " ".join(_WORD.findall(text)).lower()
 
 
-def line_key(text: str, normal: str | None = None) -> int:
+def normal_key(normal: str) -> int:
     """A signed 64-bit key (it fits an SQLite INTEGER) for a line's normalised words."""
-    normal = _normal(text) if normal is None else normal
     digest = hashlib.blake2b(normal.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def line_key(text: str) -> int:
+    """The key of a line: case, punctuation and spacing ignored."""
+    return normal_key(_normal(text))
 
 
 def mark_shared(blocks: list[Block], shared: frozenset[int]) -> None:
