@@ -1,0 +1,322 @@
+"""Ingest: read -> learn site chrome -> clean -> segment -> extract -> embed -> store.
+
+The caller (`kb.api.KnowledgeBase`) holds the write lock and an open store; the functions
+here drive the stages over a batch of sources and report what happened, file by file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kb.errors import InputError
+from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id
+
+if TYPE_CHECKING:
+    from kb.store import DocLines, Store
+
+log = logging.getLogger(__name__)
+
+BATCH_DOCS = 32  # documents embedded and committed together
+
+PIPELINE_MODULES = (
+    "ingest/clean.py",
+    "ingest/textclean.py",
+    "ingest/boilerplate.py",
+    "ingest/segment.py",
+    "extract/stats.py",
+    "extract/claims.py",
+    "cite.py",  # citation keys are derived at ingest
+)
+
+Skip = Callable[[str, str], None]
+
+
+class Progress:
+    """Progress reporting hook; the CLI passes one that draws a bar on stderr."""
+
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Target(Protocol):
+    """What the pipeline writes into: an open store and an embedder (kb.api.KnowledgeBase)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def embedder(self) -> Any: ...
+
+    def bulk_encode(self, texts: Sequence[str]) -> Any: ...
+
+
+def pipeline_version() -> str:
+    """A hash of the code that turns a file into records: any change to it re-processes
+    documents on the next ingest (vectors are cached by text, so only changed text is re-embedded)."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent.parent
+    for name in PIPELINE_MODULES:
+        h.update((root / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A cleaned document waiting to be segmented, embedded and stored."""
+
+    doc: CleanDoc
+    encoding: str
+    was_there: bool
+    line_keys: frozenset[int] = frozenset()
+    shared_fp: str = ""
+
+
+def read_sources(paths: Iterable[str | Path]) -> Iterator[Source | InputError]:
+    """Each file under `paths` read into a Source, or the error saying why it cannot be used."""
+    from kb.ingest.read import find_files, read_source
+
+    for path, error in find_files(paths):
+        if error is not None:
+            yield error
+            continue
+        try:
+            yield read_source(path)
+        except InputError as exc:
+            yield exc
+
+
+def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
+    """Clean files without indexing them; yields a CleanDoc or the error for each file.
+
+    The files form one collection: lines that recur across them are dropped as site chrome."""
+    from kb.ingest.boilerplate import shared_keys
+    from kb.ingest.clean import clean, source_line_keys
+
+    read = list(read_sources(paths))
+    keys = {id(s): source_line_keys(s) for s in read if isinstance(s, Source)}
+    shared = shared_keys(keys.values())
+    for item in read:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        try:
+            yield clean(item, shared & keys[id(item)])
+        except InputError as exc:
+            yield exc
+
+
+def ingest_paths(
+    target: Target, paths: Sequence[str | Path], prune: bool, progress: Progress, on_skip: Skip | None
+) -> IngestReport:
+    """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+    from kb.ingest.boilerplate import fingerprint, shared_keys
+    from kb.ingest.read import read_source
+
+    store = target.store
+    pipeline = pipeline_version()
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    skipped: list[tuple[str, str]] = []
+
+    def skip(path: str, reason: str) -> None:
+        skipped.append((path, reason))
+        if on_skip:
+            on_skip(path, reason)
+
+    removed: list[str] = []
+    if prune:
+        gone = [d.path for d in store.documents() if not Path(d.path).exists()]
+        store.delete_documents(gone)
+        removed = gone
+    sources = _read_new_sources(store, paths, skip)
+    # Site chrome is learned from the whole collection: the stored documents and these files.
+    stored = store.doc_line_keys()
+    keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
+    shared = shared_keys(({p: old.keys for p, old in stored.items()} | keys).values())
+    pending: list[Pending] = []
+    for source in sources:
+        own = shared & keys[source.path]
+        fp = fingerprint(own)
+        old = stored.get(source.path)
+        if old and (old.sha, old.pipeline, old.shared_fp) == (source.sha, pipeline, fp):
+            unchanged.append(source.path)
+            continue
+        doc = _clean(source, own, skip)
+        if doc is not None:
+            pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp))
+    # Stored documents outside these files whose shared lines changed are re-cleaned,
+    # if their source file is still what was ingested.
+    for path, old in stored.items():
+        own = shared & old.keys
+        if path in keys or fingerprint(own) == old.shared_fp:
+            continue
+        try:
+            source = read_source(Path(path))
+        except InputError:
+            continue
+        doc = _clean(source, own, skip) if source.sha == old.sha else None
+        if doc is not None:
+            pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own)))
+    embedded = store_pending(target, pending, pipeline, progress, added, updated)
+    if pending or removed:
+        store.gc_vectors()
+    return IngestReport(
+        added=tuple(added),
+        updated=tuple(updated),
+        unchanged=tuple(unchanged),
+        removed=tuple(removed),
+        skipped=tuple(skipped),
+        embedded=embedded,
+    )
+
+
+def ingest_texts(
+    target: Target, items: Iterable[tuple[str, str | None, str]], progress: Progress
+) -> IngestReport:
+    """Add already-clean texts (key, title, text), such as a BEIR corpus: no file, no cleaning.
+
+    The key stands in for the path; unchanged texts cost nothing, as with files."""
+    store = target.store
+    pipeline = pipeline_version()
+    pending: list[Pending] = []
+    unchanged: list[str] = []
+    for key, title, text in items:
+        sha = hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()
+        state = store.doc_state(key)
+        if state and state[1] == sha and state[3] == pipeline:
+            unchanged.append(key)
+            continue
+        body = f"{title}\n\n{text}" if title else text
+        doc = CleanDoc(path=key, kind="txt", sha=sha, text=body, meta=Metadata(title=title))
+        pending.append(Pending(doc, "utf-8", state is not None))
+    added: list[str] = []
+    updated: list[str] = []
+    embedded = store_pending(target, pending, pipeline, progress, added, updated)
+    if pending:
+        store.gc_vectors()
+    return IngestReport(
+        added=tuple(added), updated=tuple(updated), unchanged=tuple(unchanged), embedded=embedded
+    )
+
+
+def _read_new_sources(store: Store, paths: Sequence[str | Path], skip: Skip) -> list[Source]:
+    """Read the files under `paths`, once each; unreadable files and copies of another
+    document are skipped with the reason."""
+    sources: list[Source] = []
+    seen_paths: set[str] = set()
+    seen_shas: dict[str, str] = {}
+    for source in read_sources(paths):
+        if isinstance(source, InputError):
+            skip(source.path, source.reason)
+            continue
+        if source.path in seen_paths:
+            continue
+        seen_paths.add(source.path)
+        other = store.doc_with_sha(source.sha) or seen_shas.get(source.sha)
+        if other and other != source.path:
+            skip(source.path, f"same content as {other}, already indexed")
+            continue
+        seen_shas[source.sha] = source.path
+        sources.append(source)
+    return sources
+
+
+def _line_keys(source: Source, old: DocLines | None, pipeline: str) -> frozenset[int]:
+    """A source's line keys; an unchanged file reuses the keys stored for it."""
+    from kb.ingest.clean import source_line_keys
+
+    if old is not None and old.sha == source.sha and old.pipeline == pipeline:
+        return old.keys
+    return source_line_keys(source)
+
+
+def _clean(source: Source, shared: frozenset[int], skip: Skip) -> CleanDoc | None:
+    """Clean one source for ingest; None (and a skip) if it has no usable text."""
+    from kb.ingest.clean import clean
+
+    try:
+        return clean(source, shared)
+    except InputError as exc:
+        skip(exc.path, exc.reason)
+    except RecursionError:
+        skip(source.path, "document structure too deeply nested to parse")
+    return None
+
+
+def store_pending(
+    target: Target,
+    pending: Sequence[Pending],
+    pipeline: str,
+    progress: Progress,
+    added: list[str],
+    updated: list[str],
+) -> int:
+    """Segment, extract, embed and store cleaned documents in batches; the number of texts embedded."""
+    embedded = 0
+    progress.start(len(pending), "embedding")
+    for lo in range(0, len(pending), BATCH_DOCS):
+        batch = pending[lo : lo + BATCH_DOCS]
+        embedded += _ingest_batch(target, batch, pipeline)
+        for item in batch:
+            (updated if item.was_there else added).append(item.doc.path)
+        progress.advance(len(batch))
+    progress.close()
+    return embedded
+
+
+def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> int:
+    """Segment, extract, embed what is new, and store each document in its own transaction."""
+    from kb.cite import document_key
+    from kb.extract.claims import extract_claims
+    from kb.extract.stats import extract_statistics
+    from kb.ingest.segment import embed_text, segment
+
+    store = target.store
+    embedder = target.embedder
+    prepared = []
+    wanted: dict[str, str] = {}
+    for item in batch:
+        doc = item.doc
+        passages = segment(doc)
+        pkeys = [content_id(embedder.name, embed_text(p)) for p in passages]
+        skeys = [[content_id(embedder.name, doc.text[s:e]) for s, e in p.sentences] for p in passages]
+        for p, key in zip(passages, pkeys):
+            wanted[key] = embed_text(p)
+        for p, keys in zip(passages, skeys):
+            for (s, e), key in zip(p.sentences, keys):
+                wanted[key] = doc.text[s:e]
+        prepared.append((item, passages, pkeys, skeys))
+    missing = [k for k in wanted if k not in store.known_vectors(wanted)]
+    vectors = {}
+    if missing:
+        matrix = target.bulk_encode([wanted[k] for k in missing])
+        vectors = dict(zip(missing, matrix))
+        if store.get_meta("model") is None:
+            store.set_meta("model", embedder.name)
+            store.set_meta("dim", str(embedder.dim))
+    for item, passages, pkeys, skeys in prepared:
+        doc = item.doc
+        store.replace_document(
+            doc,
+            encoding=item.encoding,
+            pipeline=pipeline,
+            citekey=document_key(doc.meta, doc.id),
+            passages=passages,
+            passage_keys=pkeys,
+            sentence_keys=skeys,
+            new_vectors={k: vectors[k] for k in set(pkeys).union(*map(set, skeys)) if k in vectors},
+            statistics=extract_statistics(doc),
+            claims=extract_claims(doc),
+            line_keys=item.line_keys,
+            shared_fp=item.shared_fp,
+        )
+    return len(missing)
