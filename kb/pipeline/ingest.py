@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 BATCH_DOCS = 32  # documents embedded and committed together
 
 PIPELINE_MODULES = (
+    "ingest/read.py",  # decoding decides the text every offset points into
     "ingest/clean.py",
     "ingest/textclean.py",
     "ingest/boilerplate.py",
@@ -295,7 +296,8 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
             for (s, e), key in zip(p.sentences, keys):
                 wanted[key] = doc.text[s:e]
         prepared.append((item, passages, pkeys, skeys))
-    missing = [k for k in wanted if k not in store.known_vectors(wanted)]
+    known = store.known_vectors(wanted)  # one lookup for the batch (it was once per text)
+    missing = [k for k in wanted if k not in known]
     vectors = {}
     if missing:
         matrix = target.bulk_encode([wanted[k] for k in missing])
