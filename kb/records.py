@@ -108,6 +108,11 @@ class Statistic:
     period: str | None = None
     currency_code: str | None = None
     value_high: float | None = None
+    scale: str | None = None  # the scale as written: "billion", "bn", "K" ("$12.9bn" -> value 12.9e9)
+    unit_text: str | None = None  # the unit as written ("%", "lb-ft", "miles"); `unit` is normalised
+    change: str | None = None  # "up" | "down" when the figure is a change ("fell 0.5%")
+    per: str | None = None  # the rate's denominator: "$1.4 billion per month" -> "month"
+    tolerance: float | None = None  # "42 ± 11 years" -> 11
 
     @property
     def id(self) -> str:

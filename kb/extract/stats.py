@@ -1,143 +1,77 @@
 """Statistics: every figure in a document as a structured, verbatim record.
 
-Rule-based and generic: a figure is a number with a unit (percent, times,
-currency), a share in words ("two-thirds", "one in five"), or a count of
-people or organisations ("1,100 executives"). Dates, durations, ordinary
-counts ("two studies"), list numbers and names with numbers ("Fortune 500")
-are not statistics. For each figure kb records what it is about (population),
-what is measured, the study it comes from (resolved across sentences), and
-the verbatim sentence with offsets into the clean text.
+A figure is a number a careful reader would cite: a percentage, an amount of money, a count
+of people or things, a measurement with a unit, a multiplier, a change. `kb.extract.quantities`
+finds the figures of a sentence (value, scale, unit, range); this module decides what each is
+about: `population` (who or what it describes), `measure` (what is measured), `change`
+(direction), `period`, `source` (the study the sentence or its paragraph attributes it to)
+and `sample_size` (only when that same study states it). Dates, years, list numbers, labels
+("Table 2"), names with numbers ("Fortune 500", "Boeing 777X"), phone numbers, addresses and
+ages of people are not statistics.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 
+from kb.extract import units as T
+from kb.extract.quantities import Quantity, find_quantities, parse_number
 from kb.ingest.segment import blocks, sentence_spans
 from kb.records import CleanDoc, Statistic
 
-_UNITS_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS_WORDS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_WORD_NUM = (
-    r"(?:(?:" + "|".join(_TENS_WORDS) + r")(?:[-\s](?:" + "|".join(list(_UNITS_WORDS)[1:10]) + r"))?"
-    r"|" + "|".join(sorted(_UNITS_WORDS, key=len, reverse=True)) + r"|a hundred|one hundred)"
-)
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SCALE = r"(?:\s?(?:million|billion|trillion|bn|mn|m|k)\b)?"
-_CURRENCY_SIGNS = {"$": "USD", "US$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "A$": "AUD", "C$": "CAD"}
-_CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR", "pounds": "GBP", "yen": "JPY"}
+__all__ = ["extract_statistics", "parse_number"]
 
-_PERCENT = re.compile(
-    rf"(?<![\w.,])(?P<num>{_DIGITS}|{_WORD_NUM})(?:\s?(?P<unit>%|percent\b|per\s?cent\b|percentage points?\b|pct\b))",
-    re.I,
-)
-_RANGE = re.compile(
-    rf"\bbetween\s+(?P<lo>{_DIGITS})\s*(?:%|percent|per cent)?\s+and\s+(?P<hi>{_DIGITS})\s?(?P<unit>%|percent\b|per\s?cent\b)",
-    re.I,
-)
-_TIMES = re.compile(
-    rf"(?<![\w.])(?P<num>{_DIGITS}|{_WORD_NUM})(?P<unit>\s?times\b|x\b|-fold\b|\s?fold\b)", re.I
-)
-_CURRENCY = re.compile(
-    rf"(?P<sign>US\$|A\$|C\$|[$£€¥])\s?(?P<num>{_DIGITS})(?P<scale>{_SCALE})"
-    rf"|(?<![\w.])(?P<num2>{_DIGITS})(?P<scale2>{_SCALE})\s(?P<word>dollars|euros|pounds|yen)\b",
-    re.I,
-)
-_FRACTION = re.compile(
-    r"\b(?P<frac>(?:one|two|three|four)[-\s](?:half|halves|thirds?|quarters?|fifths?|tenths?)|half|a third|a quarter|"
-    r"a fifth|a tenth)\b(?!\s*\(\s*\d)",
-    re.I,
-)
-_ONE_IN = re.compile(
-    r"\b(?P<a>one|two|three|\d+)\s+(?:in|out of)\s+(?P<b>two|three|four|five|six|seven|eight|nine|ten|\d+)\b",
-    re.I,
-)
-_COUNT = re.compile(
-    rf"(?<![\w.,$£€¥])(?P<num>{_DIGITS})(?P<scale>\s(?:million|billion|thousand))?\s+"
-    r"(?P<np>(?:[\w&/-]+\s+){0,5}?(?P<noun>[a-z][\w-]*(?:s|people|staff|personnel|men|women|children)))\b"
-)
 _QUALIFIER = re.compile(
     r"(?:more than|less than|fewer than|greater than|nearly|almost|about|around|approximately|roughly|over|"
-    r"under|just|only|at least|at most|up to|some|a mere|a paltry|close to|well over|upwards of)\s*\(?\s*$",
-    re.I,
-)
-_FRACTION_VALUES = {
-    "half": 50.0,
-    "one half": 50.0,
-    "a third": 33.33,
-    "one third": 33.33,
-    "two thirds": 66.67,
-    "a quarter": 25.0,
-    "one quarter": 25.0,
-    "three quarters": 75.0,
-    "a fifth": 20.0,
-    "one fifth": 20.0,
-    "two fifths": 40.0,
-    "three fifths": 60.0,
-    "four fifths": 80.0,
-    "a tenth": 10.0,
-    "one tenth": 10.0,
-}
-_TIME_NOUNS = re.compile(
-    r"^(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|quarters?|times|"
-    r"percent|per|points?|fold|am|pm|s)$",
+    r"under|just|only|at least|at most|up to|some|a mere|a paltry|close to|well over|upwards of|an estimated|"
+    r"estimated|as many as|as much as|as few as|as little as|below|above|ca\.|c\.|~|∼|≈|<|>|≤|≥)\s*\(?\s*$",
     re.I,
 )
 _PEOPLE_HINT = re.compile(
     r"(?:officers?|executives?|execs|leaders?|managers?|marketers?|respondents?|people|participants?|adults?|"
     r"users?|customers?|consumers?|employees?|workers?|staff|students?|patients?|companies|firms|businesses|"
     r"organi[sz]ations|brands?|members?|voters?|households?|chiefs?|directors?|professionals?|decision makers?|"
-    r"ceos|cios|cmos|cfos|ctos|individuals|children|women|men|americans|citizens|residents|teachers|doctors|"
-    r"nurses|developers|engineers|researchers|scientists|subscribers|readers|viewers|visitors|shoppers|buyers|"
-    r"owners|investors|startups|schools|hospitals|countries|cities|states|agencies|vendors|suppliers|retailers)$",
+    r"ceos|cios|cmos|cfos|ctos|individuals|children|women|men|girls|boys|americans|citizens|residents|teachers|"
+    r"doctors|physicians|nurses|developers|engineers|researchers|scientists|subscribers|readers|viewers|"
+    r"visitors|shoppers|buyers|owners|investors|startups|schools|hospitals|countries|cities|states|agencies|"
+    r"vendors|suppliers|retailers|adolescents|volunteers|subjects|infants|babies|mothers|families|seniors)$",
     re.I,
 )
 _SAMPLE_CUE = re.compile(
-    r"\b(survey\w*|interview\w*|poll\w*|questioned|respondents|sample|based on|studied)\b", re.I
-)
-_NP_STOP = re.compile(
-    r"^(?:said|say|says|saying|reported|report|reports|reporting|believe[ds]?|believing|noted|note|notes|stated|state|"
-    r"states|indicated?|indicates|claim(?:s|ed)?|agree[ds]?|think|thought|see|sees|saw|are|were|is|was|have|has|had|"
-    r"who|which|that|feel|felt|expect\w*|plan\w*|use[ds]?|using|now|going|want\w*|would|will|can|could|do|does|did|"
-    r"versus|vs|compared|while|whereas|but|and|or|with|to|in|for|on|by|than|as|from|when|where|according|"
-    r"surveyed|interviewed|polled|questioned|participating|responding|reveal\w*|show\w*|admit\w*|consider\w*|"
-    r"rate[ds]?|rank\w*|named?|cite[ds]?|identif\w*|list\w*|describ\w*|mention\w*|choos\w*|chose|"
-    r"strongly|also|still|already|currently|either|each|this|these)$",
+    r"\b(survey\w*|interview\w*|poll\w*|questioned|respondents|sample|based on|studied|completed by|"
+    r"responses from|study of)\b",
     re.I,
 )
-_PLURAL_HEAD = re.compile(r"^(?:[\w-]{2,}[^s\W]s|[A-Z]{2,}s|people|staff|men|women|children|execs)$")
+_STOP = set(
+    (
+        "said say says saying reported reporting believe believes believed noted "
+        "stated indicated indicate indicates claimed agree agrees agreed think "
+        "thought see sees saw are were is was be been being have has had who which that whose whom feel felt "
+        "would will can could may might must shall should do does did versus vs compared while whereas but "
+        "and or nor with to in for on by than as from when where according at into onto over under about "
+        "after before during since until through throughout between among across against within without "
+        "per via like if because so then also still already currently now just only even yet not no "
+        "a an the this these those its their his her our your my each every some any all both either "
+        "neither it they them he she we you i us there here what how why got get gets getting make makes "
+        "made including include includes included such around nearly almost roughly approximately more "
+        "less fewer most least much many several other another own up down out off back away ago ca ca. "
+        "approx approx. c. = ≈ ~ ∼ < > ≤ ≥ ±"
+    ).split()
+)
+_VERBISH = re.compile(
+    r"^(?:\w+ed|\w+ing)$|^(?:rose|fell|grew|sank|won|lost|hit|paid|cut|put|set|spent|left|held|took|made|"
+    r"gave|came|went|became|began|got|saw|ran|sold|bought|built|brought|kept|met|told|found|led|"
+    r"drove|wrote|chose|struck|stood|shut|seemed|looks?|seems?|remains?|stays?|gets?|goes|makes?)$",
+    re.I,
+)
+_PLURAL_HEAD = re.compile(
+    r"^(?:[\w-]{2,}[^s\W]s|[A-Z]{2,}s|people|staff|men|women|children|execs|personnel)$"
+)
 _PRONOUN = re.compile(r"^(?:them|they|those|these|respondents|the respondents)$", re.I)
+_DETERMINER = re.compile(
+    r"^(?:the|a|an|all|its|their|his|her|those|these|our|this|that|some|each|every|such|other|of)$", re.I
+)
 _SOURCE_PATTERNS = [
     re.compile(
         r"\b(?:study|survey|report|research|poll|white paper|paper|analysis|index)\s+(?:by|from|of|conducted by)\s+"
@@ -145,12 +79,27 @@ _SOURCE_PATTERNS = [
         r"[A-Z][\w&.\-’']*){0,8})"
     ),
     re.compile(
-        r"(?P<src>[A-Z][\w&.\-]*(?:\s[A-Z][\w&.\-]*){0,4})(?:'s|’s)\s(?:[^.;:]{0,60}?\s)?(?:report|study|survey|research)\b"
+        r"(?P<src>[A-Z][\w&.\-]*(?:\s[A-Z][\w&.\-]*){0,4})(?:'s|’s)\s(?:[^.;:]{0,60}?\s)?(?:report|study|survey|research|poll|analysis)\b"
     ),
     re.compile(
         r"\b(?:report|study|survey)\s+(?:from|by)\s+(?:the\s)?(?P<src>[A-Z][\w&.\-]*(?:\s(?:and\s)?[A-Z][\w&.\-]*){0,5})"
     ),
+    re.compile(
+        r"\baccording to\s+(?:a\s+|an\s+|the\s+)?(?:(?:new|recent|latest|annual)\s+)?(?:(?:report|study|survey|"
+        r"analysis|data|figures|estimates?)\s+(?:by|from)\s+)?(?:the\s)?"
+        r"(?P<src>[A-Z][\w&.\-’']*(?:\s(?:of\s|for\s|and\s)?[A-Z][\w&.\-’']*){0,6})"
+    ),
+    re.compile(
+        r"(?P<src>(?:the\s)?[A-Z][\w&.\-]*(?:\s(?:of\s|for\s)?[A-Z][\w&.\-]*){0,5})\s+"
+        r"(?:data|figures|estimates|researchers|analysts)\s+(?:show|showed|found|find|say|said|estimate|estimated)\b"
+    ),
 ]
+_SOURCE_NOT = re.compile(r"^(?:The|A|An|This|That|It|He|She|They|We|In|On|At|For|But|And|Its|His|Her)$")
+_REFERS_BACK = re.compile(
+    r"\b(?:the|this|that|its|their)\s+(?:survey|study|report|poll|research|analysis|findings|data|paper)\b|"
+    r"\b(?:respondents|surveyed|those polled|participants|according to the)\b",
+    re.I,
+)
 _TITLE = re.compile(r"[“\"](?P<title>[A-Z][^”\"]{8,120})[”\"]")
 _TITLE_CUE = re.compile(r"\b(?:study|report|survey|white paper|paper|research)\b", re.I)
 _VERSUS = re.compile(r"\b(?:versus|vs\.?|compared (?:with|to))\b", re.I)
@@ -158,153 +107,628 @@ _MORE_LIKELY = re.compile(
     r"(?P<a>[A-Z][\w-]*(?:\s[\w-]+){0,3}?)\s+(?:are|were|is|was)?\s*(?:far|much|significantly|slightly)?\s*"
     r"(?:more|less) likely than\s+(?P<b>[\w-]+(?:\s[\w-]+){0,3}?)\s+to\b"
 )
+_SUBJECT_VERB = re.compile(
+    r"(?:^|[,;:(]\s|\bthat\s|\band\s|\bwhile\s|\bbut\s|\bas\s|\bwhere\s|\bwhen\s)?"
+    r"(?P<np>(?:[\w&.'’/-]+\s){0,5}?[\w&.'’/-]+)\s+"
+    r"(?:(?:has|have|had|is|are|was|were|will|would|could|may|might|also|now|still|already|each|reportedly|"
+    r"only|just|collectively|together|combined|respectively)\s+)*"
+    r"(?:been\s+)?(?P<verb>" + "|".join(T.UP_WORDS + T.DOWN_WORDS) + r"|is|are|was|were|totaled|totalled|"
+    r"totals|total|reached|reach|reaches|hit|hits|stood|stands|amounted|amounts|averaged|averages|"
+    r"earned|earns|made|makes|cost|costs|spent|spends|paid|pays|weighs|weighed|measures|measured|"
+    r"offers|offered|produces|produced|generates|generated|delivers|delivered|holds|held|has|had|have|"
+    r"employs|employed|serves|served|topped|tops|exceeded|exceeds|came|comes|accounted|accounts|"
+    r"represented|represents|sold|sells|got|gets|goes|went|runs|ran|lasted|lasts|covers|covered|"
+    r"counted|recorded|registered|reported|posted|logged|saw|sees|returned|returns|yields|yielded|"
+    r"equals|equaled|exceeded|approached|approaches|ranged|ranges|varied|varies)\b"
+    r"(?P<gap>[^.;:,\d]{0,40}?)$",
+    re.I,
+)
+_OF_BEFORE = re.compile(
+    r"(?P<np>(?:[\w&'’/-]+\s){0,4}?[\w&'’/-]+)\s+(?:of|at|was|is|=|:|reached|hit|to|around|near|as high as|"
+    r"as low as|down to|up to)\s+(?:(?:about|around|nearly|approximately|roughly|just|some|only|an estimated|"
+    r"over|under|more than|less than|at least|almost)\s+)?\(?$",
+    re.I,
+)
+_PAREN_BEFORE = re.compile(r"(?P<np>(?:[\w&'’/-]+\s){0,4}?[\w&'’/-]+)\s+\($")
+_PERIOD = re.compile(
+    r"\b(?:(?:in|during|between|from|since|through|by|for|as of)\s+(?:(?:January|February|March|April|May|June|"
+    r"July|August|September|October|November|December)\s+)?(?:through\s+\w+\s+)?(?:fiscal\s+)?(?:19|20)\d{2}"
+    r"(?:[-–](?:19|20)?\d{2})?|(?:in|during|for)\s+the\s+(?:first|second|third|fourth|last|latest)\s+quarter"
+    r"|over the (?:past|last|next) \w+ \w+|(?:last|this|next) (?:year|month|week|quarter)|a year earlier"
+    r"|year[- ]over[- ]year|per year|a year ago)\b",
+    re.I,
+)
+_UP = re.compile(r"\b(?:" + "|".join(T.UP_WORDS) + r"|increase|gain|growth|jump|rise|hike)\b", re.I)
+_DOWN = re.compile(
+    r"\b(?:" + "|".join(T.DOWN_WORDS) + r"|decrease|loss|drop|decline|fall|cut|reduction)\b", re.I
+)
+_MEASURE_CUE = re.compile(
+    r"(?:\b(?:of|=|to|at|was|were|is|are|by|from|than|reached|hit|scored?|rating|ratings|index|ratio|rate|"
+    r"coefficient|average|mean|median|about|around|approximately|nearly|score|value|level|n|p|r|t|F|χ2|"
+    r"OR|HR|RR|CI|SD|age|aged|ages|ranged|between|and|or|only|just)|[=<>≤≥:(,∼~≈±])\s*$",
+)
+_COUNT_AFTER_OF = re.compile(r"^\s+of\s+(?:the|these|those|its|their|all)\s+(?:\S+\s+){0,2}?\S+")
 
 
-def parse_number(text: str) -> float | None:
-    """'1,100' -> 1100, '1.3' -> 1.3, 'Forty-five' -> 45; None if it is not a number."""
-    t = text.strip().lower().replace(",", "")
-    try:
-        return float(t)
-    except ValueError:
-        pass
-    if t in ("a hundred", "one hundred"):
-        return 100.0
-    parts = re.split(r"[-\s]+", t)
-    total = 0
-    for p in parts:
-        if p in _TENS_WORDS:
-            total += _TENS_WORDS[p]
-        elif p in _UNITS_WORDS:
-            total += _UNITS_WORDS[p]
-        else:
-            return None
-    return float(total)
+def extract_statistics(doc: CleanDoc) -> list[Statistic]:
+    """Every statistic in the document, in order, with population and source resolved."""
+    text = doc.text
+    stats: list[Statistic] = []
+    study_source: str | None = None  # the study the document named most recently
+    study_title: str | None = None
+    study_sample: int | None = None
+    study_block = -1  # the block that named it
+    for block_no, (b_start, b_end) in enumerate(blocks(text)):
+        last_population: str | None = None
+        block_subject: str | None = None
+        for s_start, s_end in sentence_spans(text[b_start:b_end], b_start):
+            sentence = text[s_start:s_end]
+            src = _source_in(sentence)
+            title = _report_title(sentence)
+            if src:
+                study_source, study_block, study_sample = src, block_no, None
+                if not title:
+                    study_title = None
+            if title:
+                study_title, study_block = title, block_no
+            # A study named in another paragraph applies to survey shares (the article reports
+            # its findings) and where the sentence refers back to it; not to an amount of money
+            # or a measurement that the sentence does not attribute.
+            refers = bool(_REFERS_BACK.search(sentence))
+            quantities = find_quantities(sentence)
+            subject = clause_subject(sentence)
+            if subject and re.fullmatch(r"(?i:it|they|he|she|this|that|these|those)", subject):
+                subject = block_subject
+            elif subject:
+                block_subject = subject
+            comparative = _MORE_LIKELY.search(sentence)
+            versus_pair: list[Quantity] = []
+            if comparative and _VERSUS.search(sentence):
+                versus_pair = [q for q in quantities if q.unit == "percent"][:2]
+            sentence_sample = None
+            for q in quantities:
+                unit, noun_phrase = _classify(sentence, q)
+                if unit is None:
+                    continue
+                before = sentence[: q.start]
+                qm = _QUALIFIER.search(before)
+                qualifier = (
+                    qm.group(0).strip(" (").lower()
+                    if qm
+                    else (q.prefix if q.prefix not in ("-", "−") else None)
+                )
+                prev = stats[-1] if stats and stats[-1].sentence_start == s_start else None
+                joined = prev is not None and re.fullmatch(
+                    r",?\s(?:to|or|and|,)\s(?:about\s|nearly\s)?", text[prev.end : s_start + q.start]
+                )
+                if prev is not None and (q.role == "to" or joined) and prev.population:
+                    population = prev.population  # "rose from 23% to 35%", "0.25 percent or $63.1 billion"
+                else:
+                    population = _population(
+                        sentence, q, unit, noun_phrase, comparative, versus_pair, last_population, subject
+                    )
+                if population:
+                    last_population = population
+                if (
+                    unit == "count"
+                    and _SAMPLE_CUE.search(sentence)
+                    and population
+                    and _PEOPLE_HINT.search(population.split()[-1])
+                ):
+                    sentence_sample = (
+                        int(q.value) if sentence_sample is None else sentence_sample + int(q.value)
+                    )
+                attributed = (
+                    src is not None
+                    or title is not None
+                    or study_block == block_no
+                    or refers
+                    or (unit in ("percent", "times") and q.currency is None)
+                )
+                source = study_source if attributed else None
+                if attributed and study_title:
+                    source = f"{source}, “{study_title}”" if source else f"“{study_title}”"
+                comparison = None
+                if q in versus_pair:
+                    comparison = sentence[versus_pair[0].start : versus_pair[-1].end]
+                stats.append(
+                    Statistic(
+                        doc_id=doc.id,
+                        value=q.value,
+                        unit=unit,
+                        value_text=sentence[q.start : q.end],
+                        start=s_start + q.start,
+                        end=s_start + q.end,
+                        sentence=sentence,
+                        sentence_start=s_start,
+                        sentence_end=s_end,
+                        qualifier=qualifier,
+                        population=population,
+                        measure=_measure(sentence, q.end, population) if unit != "count" else None,
+                        comparison=comparison,
+                        source=source,
+                        sample_size=(
+                            sentence_sample
+                            if unit == "count"
+                            else study_sample
+                            if attributed and unit in ("percent", "times")
+                            else None
+                        ),
+                        period=_period(sentence),
+                        currency_code=q.currency,
+                        value_high=q.value_high,
+                        scale=q.scale,
+                        unit_text=q.unit_text,
+                        change=_change(sentence, q),
+                        per=q.per,
+                        tolerance=q.tolerance,
+                    )
+                )
+            if sentence_sample and (src or title or study_block == block_no or refers):
+                study_sample = sentence_sample
+            _share_predicates(stats, s_start)
+    return stats
 
 
-@dataclass(slots=True)
-class _Figure:
-    start: int  # absolute offsets of value_text
-    end: int
-    value: float
-    unit: str
-    value_high: float | None = None
-    currency: str | None = None
-    np: str | None = None  # noun phrase right after a count
-
-
-def _figures(sentence: str, base: int) -> list[_Figure]:
-    """Figures in one sentence, non-overlapping, in order."""
-    found: list[_Figure] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
-
-    def add(fig: _Figure) -> None:
-        a, b = fig.start - base, fig.end - base
-        if free(a, b):
-            taken.append((a, b))
-            found.append(fig)
-
-    for m in _RANGE.finditer(sentence):
-        lo, hi = parse_number(m["lo"]), parse_number(m["hi"])
-        if lo is not None and hi is not None:
-            add(_Figure(base + m.start("lo"), base + m.end(), lo, "percent", value_high=hi))
-    for m in _PERCENT.finditer(sentence):
-        v = parse_number(m["num"])
-        if v is None:
-            continue
-        unit = "percentage points" if "point" in m["unit"].lower() else "percent"
-        add(_Figure(base + m.start(), base + m.end(), v, unit))
-    for m in _CURRENCY.finditer(sentence):
-        num = m["num"] or m["num2"]
-        v = parse_number(num)
-        if v is None:
-            continue
-        code = _CURRENCY_SIGNS.get(m["sign"] or "") or _CURRENCY_WORDS.get((m["word"] or "").lower())
-        add(_Figure(base + m.start(), base + m.end(), v, "currency", currency=code))
-    for m in _TIMES.finditer(sentence):
-        v = parse_number(m["num"])
-        unit = m["unit"].strip().lower()
-        if v is None or (
-            unit == "times"
-            and not re.match(
-                r"\s*(?:more|less|higher|lower|as|greater|faster|larger|bigger|smaller)\b",
-                sentence[m.end() :],
-            )
-        ):
-            continue  # "three times a week" is a frequency, not a multiplier
-        add(_Figure(base + m.start(), base + m.end(), v, "times"))
-    for m in _FRACTION.finditer(sentence):
-        key = re.sub(r"[-\s]+", " ", m["frac"].lower()).replace("halves", "half").rstrip("s")
-        key = {"one half": "half", "two third": "two thirds", "three quarter": "three quarters"}.get(key, key)
-        key = key if key in _FRACTION_VALUES else key + "s" if key + "s" in _FRACTION_VALUES else key
-        value = _FRACTION_VALUES.get(key)
-        # Only a share of a group ("half of", "two-thirds of"), not "in the first half".
-        if (
-            value is not None
-            and re.match(r"\s+(?:of|\()", sentence[m.end() :])
-            and not re.search(r"\b(?:first|second|last|latter|former|the)\s*$", sentence[: m.start()], re.I)
-        ):
-            add(_Figure(base + m.start(), base + m.end(), value, "percent"))
-    for m in _ONE_IN.finditer(sentence):
-        a, b = parse_number(m["a"]), parse_number(m["b"])
-        if a and b and a < b and not re.match(r"\s*(?:years?|days?|months?)\b", sentence[m.end() :]):
-            add(_Figure(base + m.start(), base + m.end(), round(100.0 * a / b, 2), "percent"))
-    for m in _COUNT.finditer(sentence):
-        num = m["num"]
-        v = parse_number(num)
-        if v is None:
-            continue
-        noun = m["noun"]
-        first_word = m["np"].split()[0]
-        before = sentence[: m.start()]
-        if _TIME_NOUNS.match(first_word) or _TIME_NOUNS.match(noun):
-            continue
-        if 1900 <= v <= 2100 and "," not in num:
-            continue  # a year
-        if re.search(r"[A-Z][\w-]*\s$", before) and not _QUALIFIER.search(before):
-            continue  # a name with a number: "Fortune 500 companies"
-        if re.search(r"(?:No\.|#|page|p\.|chapter|section|step|level|phase|version|v)\s*$", before, re.I):
-            continue
-        if not _PEOPLE_HINT.search(noun):
-            continue  # "two studies", "3 reasons": counts of things in ordinary prose
-        np_text = m["np"]
-        add(
-            _Figure(
-                base + m.start("num"), base + m.end("num") + len(m["scale"] or ""), v, "count", np=np_text
+def _classify(sentence: str, q: Quantity) -> tuple[str | None, str | None]:
+    """The record's unit, and for a count the noun phrase it counts; (None, None) if it is not a figure."""
+    if q.unit:
+        return q.unit, None
+    rest = sentence[q.number_end :]
+    words = rest.split()
+    np = _clean_np(words[:6], count=True) if words and rest[:1] in (" ", "\u00a0", "-") else None
+    if np and rest[:1] == "-":
+        return None, None  # "four-cylinder", "two-door": a descriptor, not a count
+    word = sentence[q.start : q.end]
+    if (
+        np
+        and re.match(r"(?:\w+est|most|least)$", np.split()[0], re.I)
+        and np.split()[0].lower()
+        not in (
+            "west",
+            "interest",
+            "forest",
+            "guest",
+            "chest",
+            "nest",
+            "test",
+            "protest",
+            "request",
+            "contest",
+            "harvest",
+        )
+    ):
+        return None, None  # "the world's two largest economies": a ranking, not a count
+    if (
+        np
+        and re.fullmatch(r"[A-Za-z-]+", word)
+        and (
+            np.split()[-1].lower() in T.DISCOURSE_NOUNS
+            or re.search(
+                r"\b(?:the|both|these|those|its|their|our|his|her|my|your|first|last)\s+$",
+                sentence[: q.start],
+                re.I,
             )
         )
-    found.sort(key=lambda f: f.start)
-    return found
+    ):
+        return None, None  # "two new studies", "the two functions": things named in prose, not a figure
+    if np:
+        return "count", np
+    m = _COUNT_AFTER_OF.match(rest)
+    if m:  # "11 of the 12 cities", "2.5 million of these deaths"
+        tail = [w for w in rest.split()[1:8]]
+        while tail and (_DETERMINER.match(tail[0]) or re.match(r"^\d", tail[0])):
+            tail.pop(0)
+        np = _clean_np(tail, count=True)
+        if np:
+            return "count", np
+    if _MEASURE_CUE.search(sentence[: q.start]) or re.match(
+        r"\s*(?:[),;]|\.$|$|\s(?:and|or|in|on|at)\b)", rest
+    ):
+        if re.fullmatch(r"[A-Za-z-]+", sentence[q.start : q.end]):
+            return None, None  # "two" with nothing after it is not a figure
+        return "dimensionless", None
+    return None, None
 
 
-def _clean_np(words: list[str]) -> str | None:
+def _clean_np(words: list[str], count: bool = False) -> str | None:
+    """The noun phrase at the start of `words`, up to its head noun."""
     out: list[str] = []
     for w in words:
-        bare = w.strip("“”\"'(),.;:")
-        if not bare or _NP_STOP.match(bare) or re.match(r"^\d", bare):
+        bare = w.strip("“”\"'(),.;:!?[]")
+        low = bare.lower()
+        stop = low in _STOP and not (bare.isupper() and len(bare) > 1)  # "IT" is not "it"
+        if (
+            not bare
+            or (stop and not (out == [] and _DETERMINER.match(bare) and not count))
+            or re.match(r"^\d", bare)
+        ):
+            break
+        if (
+            out
+            and _VERBISH.match(bare)
+            and not re.search(r"ing$", bare)
+            and len(out) >= 1
+            and _PLURAL_HEAD.match(out[-1])
+        ):
+            break
+        if count and not out and low in ("percent", "per"):
+            return None
+        if count and not out and _VERBISH.match(bare) and bare.endswith("ed"):
+            nxt = words[1].strip("“”\"'(),.;:!?[]").lower() if len(words) > 1 else ""
+            if not nxt or nxt in _STOP or words[0].endswith((",", ".", ";")):
+                return None  # "six arrested in", not "two infected individuals"
+        if count and bare[:1].isupper() and low in {m.lower() for m in T.MONTHS + T.WEEKDAYS}:
             break
         out.append(bare)
-        if w.endswith((",", ";", ":", ".", ")", "”", '"')):
+        if w.endswith((",", ";", ":", ".", ")", "”", '"', "!", "?")):
             break
         if _PLURAL_HEAD.match(bare):
             break  # the head noun of the group: what follows is usually the verb ("voters backed")
-    while out and out[0].lower() in ("the", "all", "its", "their", "those", "these", "our"):
+    while out and _DETERMINER.match(out[0]):
+        out.pop(0)
+    if count and out and _VERBISH.match(out[-1]) and out[-1].endswith("ed") and len(out) == 1:
+        return None
+    return " ".join(out) or None
+
+
+def _np_before(text: str) -> str | None:
+    """The noun phrase that ends `text`: 'Comparable sales' in 'Comparable sales rose'."""
+    words = text.split()
+    out: list[str] = []
+    for w in reversed(words[-6:]):
+        bare = w.strip("“”\"'(),.;:!?[]")
+        if not bare or (w.endswith((",", ";", ":", ".", ")", "”", '"')) and out):
+            break
+        stop = bare.lower() in _STOP and not (bare.isupper() and len(bare) > 1)
+        if stop and not (bare.lower() in ("of", "and", "&") and out):
+            break
+        if re.match(r"^\d", bare) and not re.search(r"[A-Za-z]", bare):
+            break
+        if (
+            out
+            and _VERBISH.match(bare)
+            and bare.lower() not in ("funding", "spending", "housing", "marketing")
+        ):
+            idx = len(words) - len(out) - 2
+            prev = words[idx].lower() if idx >= 0 else ""
+            if not _DETERMINER.match(prev):
+                break  # "researchers observed Europa" -> "Europa"
+        out.insert(0, bare)
+    while out and (out[0].lower() in ("of", "and") or _DETERMINER.match(out[0])):
         out.pop(0)
     return " ".join(out) or None
 
 
+def _population(
+    sentence: str,
+    q: Quantity,
+    unit: str,
+    noun_phrase: str | None,
+    comparative: re.Match[str] | None,
+    versus_pair: list[Quantity],
+    last_population: str | None,
+    subject: str | None = None,
+) -> str | None:
+    """Who or what the figure describes, by the first rule that finds a noun phrase.
+
+    `subject` is the subject of the sentence (or the previous one's, for a pronoun)."""
+    if unit == "count":
+        return noun_phrase
+    after = _population_after(sentence, q.end)
+    if after == "PRONOUN":
+        return last_population
+    if q in versus_pair and comparative:
+        pop = comparative["a"] if versus_pair.index(q) == 0 else comparative["b"]
+        return _clean_np(pop.split()) or pop
+    if after:
+        return after
+    before = sentence[: q.start]
+    nxt = sentence[q.end :]
+    if unit not in ("percent", "currency", "times"):
+        # a measurement: the thing measured is usually the subject of its clause
+        # ("clay mineral values are greater than 10%", "PTh is near ... 20–25 monomer units")
+        for rule in (
+            _in_brackets,
+            _modifies_hyphen,
+            _measured_for,
+            _clause_np,
+            _near_subject,
+            _verb_subject,
+            _modifies,
+        ):
+            np = rule(sentence, before, nxt, unit)
+            if np and _good_np(np):
+                return np
+        if subject and _good_np(subject):
+            return subject
+        return _nearest_np(before)
+    for rule in (
+        _in_brackets,
+        _as_many,
+        _modifies,
+        _colon_lead,
+        _leading_of,
+        _object_by,
+        _of_before,
+        _verb_subject,
+        _near_subject,
+    ):
+        np = rule(sentence, before, nxt, unit)
+        if np and _good_np(np):
+            return np
+    if subject:
+        return subject
+    if unit in ("percent", "times"):
+        return last_population  # survey prose: "They are 1.3 times more likely", "31 percent said"
+    return None
+
+
+_COMPARATIVE = re.compile(
+    r"^(?:\w+er|more|less|fewer|most|least|much|many|as|so|too|very|than|same|equivalent|worth|-\w+)$", re.I
+)
+
+
+def _good_np(np: str) -> bool:
+    """Not a comparative, a unit, a verb or a lone function word."""
+    words = np.split()
+    first, last = words[0], words[-1]
+    if (
+        _COMPARATIVE.match(first)
+        and len(words) == 1
+        and first.lower() not in ("users", "customers", "others")
+    ):
+        return first.lower() in (
+            "water",
+            "paper",
+            "power",
+            "number",
+            "order",
+            "computer",
+            "member",
+            "player",
+            "driver",
+        )
+    if last.lower() in _UNIT_WORDS or first.lower() in _UNIT_WORDS:
+        return False
+    if len(words) == 1 and (_VERBISH.match(first) or first.lower() in _STOP or _AUX.match(first)):
+        return False
+    return not _PRONOUN.match(np) and np.lower() not in ("it", "that", "which", "this", "what", "who")
+
+
+_UNIT_WORDS = {w.lower() for written, _ in T.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
+
+
+def _in_brackets(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'native ad units (38%)'."""
+    if re.search(r"\($", before.rstrip()) and re.match(r"\s*\)", nxt):
+        return _np_before(before.rstrip()[:-1])
+    return None
+
+
+def _as_many(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'10 times as many cases', 'twice the CTR', '50 times the level'."""
+    if unit != "times":
+        return None
+    m = re.match(r"\s+(?:as\s+(?:many|much)|the|that\s+of)\s+(.*)", nxt)
+    return _clean_np(m.group(1).split()[:5]) if m else None
+
+
+def _modifies(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """The noun a figure modifies: 'a 275-horsepower motor', '$70,000 bond', 'a 9% funding increase'."""
+    rest = re.sub(r"^-[a-z]+(?:-[a-z]+)*", "", nxt)  # "1,900-mile-wide Europa"
+    words = rest.split()
+    while words and (
+        re.search(r"\d", words[0])
+        or (re.fullmatch(r"(?:\w+-)+\w+", words[0]) and _NUMBER_WORD.match(words[0]))
+    ):
+        words.pop(0)  # "176 hp 2.5-liter four-cylinder gas engine"
+    if not words or not re.match(r"[\s-]", nxt[:1] or "x") or not re.match(r"[a-z]", words[0]):
+        return None
+    if words[0].lower() in _STOP or words[0].lower() in ("a", "an", "the"):
+        return None
+    np = _clean_np(words[:5])
+    if not np:
+        return None
+    if _VERBISH.match(np.split()[0]) and len(np.split()) == 1:
+        return None
+    determiner = re.search(
+        r"\b(?:a|an|the|its|their|his|her|this|that|each|per|every)\s+(?:\S+\s+){0,2}$", before, re.I
+    )
+    return np if determiner or unit not in ("percent",) else None
+
+
+def _measured_for(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'a value of 111 MPa was measured for the unmodified epoxy polymer'."""
+    m = re.match(
+        r"\s+(?:was|were|is|are)\s+(?:\w+ly\s+)?(?:measured|found|obtained|recorded|observed|calculated|"
+        r"estimated|determined|reported|achieved|used)\s+(?:for|in|on|at|by|with)\s+(?:the\s+|a\s+|an\s+)?(.*)",
+        nxt,
+    )
+    return _clean_np(m.group(1).split()[:6]) if m else None
+
+
+def _nearest_np(before: str) -> str | None:
+    """The last noun phrase before the figure, when no clause structure was found."""
+    words = before.split()
+    while words and (words[-1].lower().strip("(,") in _STOP or re.search(r"\d", words[-1])):
+        words.pop()
+    np = _np_before(" ".join(words))
+    return np if np and _good_np(np) else None
+
+
+def _modifies_hyphen(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'a 275-horsepower motor', 'a 15.6-inch touch screen': the figure is an adjective."""
+    if not re.search(r"\b(?:a|an|the|its|their|his|her|this|each)\s+$", before, re.I):
+        return None
+    return _modifies(sentence, before, nxt, unit)
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"[;:]\s|,\s(?=(?:which|where|while|whereas|and|but|whilst|although|though|when)\s)|\s(?=(?:where|whereas|while|"
+    r"whilst|which|that|when)\s)|\(|\s[–—]\s"
+)
+
+
+def _clause_np(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """The subject of the clause that holds the figure: the noun phrase before its first verb."""
+    parts = _CLAUSE_SPLIT.split(before)
+    for k in range(len(parts) - 1, -1, -1):
+        words = parts[k].split()
+        if words and words[0].lower() in (
+            "which",
+            "that",
+            "where",
+            "when",
+            "while",
+            "whereas",
+            "whilst",
+            "and",
+            "but",
+        ):
+            words = words[1:]
+        for i, w in enumerate(words):
+            bare = w.strip("“”\"'(),.;:!?")
+            prev = words[i - 1] if i else ""
+            if _AUX.match(bare) or (
+                bare.endswith("ed") and len(bare) > 4 and i > 0 and not _DETERMINER.match(prev)
+            ):
+                if i == 0:
+                    break  # "which is 20 m": the subject is before the clause
+                lead = " ".join(words[:i])
+                if lead.endswith(","):
+                    lead = lead[:-1]
+                lead = re.split(r",\s", lead)[-1]
+                return _np_before(lead)
+        else:
+            if k == len(parts) - 1:
+                continue
+            return None
+    return None
+
+
+_NUMBER_WORD = re.compile(r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|\d[\d.,]*)-", re.I)
+
+
+def _colon_lead(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    return _subject_before(sentence, len(before))
+
+
+def _leading_of(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'Of the total participants who filled in the survey, 65 percent were white' -> 'total participants'."""
+    m = re.match(r"\s*(?:Of|Among)\s+(?:the\s+|all\s+|those\s+|these\s+)?(.*)", before)
+    if not m or "," not in before:
+        return None
+    return _clean_np(m.group(1).split()[:6])
+
+
+def _object_by(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """What a change changes: 'reduce GDP by 0.25 percent', 'capacity from 175 gigawatts'."""
+    m = re.search(
+        r"(?P<np>(?:[\w&'’/-]+\s){0,4}?[\w&'’/-]+)\s+(?:by|from)\s+(?:(?:about|nearly|around|some|almost|roughly|"
+        r"just|more than|less than|an estimated)\s+)?$",
+        before,
+    )
+    if not m:
+        return None
+    np = _np_before(m["np"])
+    if np and _is_verb(np.split()[-1]):
+        return None
+    return np
+
+
+def _is_verb(word: str) -> bool:
+    """A verb form, for cutting noun phrases: 'rose', 'boosted' (not 'spending', 'funding')."""
+    w = word.lower()
+    return bool(_AUX.match(w)) or (
+        w.endswith("ed") and len(w) > 4 and w not in ("need", "seed", "speed", "feed")
+    )
+
+
+_NEAR_AUX = re.compile(
+    r"(?P<np>(?:[\w&.'’/-]+\s){0,5}?[\w&.'’/-]+)\s+(?:that[’']s|which is|that is|that are|who are|will|would|"
+    r"can|could|may|might|is|are|was|were|has|have|had|should|must|gets|get|got|offers|delivers|makes|"
+    r"produces|generates)\s+(?P<gap>[^,;:\d]{0,50})$",
+    re.I,
+)
+
+
+def _near_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """The subject of the clause the figure is in: 'the wagon will be able to go 300 miles',
+    'an engine that’s 20% more powerful'."""
+    m = None
+    for m in _NEAR_AUX.finditer(before):
+        pass
+    if not m:
+        return None
+    np = _np_before(m["np"])
+    return np
+
+
+def _of_before(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """'revenue of $27.53 billion', 'sales growth of 1.8 percent', 'a margin of 20 points'."""
+    m = _OF_BEFORE.search(before)
+    if not m:
+        return None
+    np = _np_before(m["np"])
+    if np and _is_verb(np.split()[-1]):
+        return None
+    return np
+
+
+def _verb_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """The subject of the verb right before the figure: 'Comparable sales rose 3.6 percent'."""
+    m = _SUBJECT_VERB.search(before)
+    return _np_before(m["np"]) if m else None
+
+
+_AUX = re.compile(
+    r"^(?:is|are|was|were|be|been|has|have|had|will|would|can|could|may|might|should|must|does|do|did|"
+    r"goes|go|went|gets|got|offers|offer|offered|starts|start|started|generates|generate|generated|makes|made|"
+    r"costs|cost|takes|took|needs|needed|uses|used|gives|gave|sees|saw|holds|held|reached|hit|hits|"
+    r"topped|tops|posted|reported|reports|said|says|expects|expected|plans|planned|wants|wanted|"
+    r"rose|fell|grew|jumped|climbed|dropped|declined|increased|decreased|gained|lost|earned|spent|paid|"
+    r"totaled|totalled|accounted|accounts|came|comes|remains|remained|stands|stood|produces|produced|"
+    r"delivers|delivered|features|featured|includes|included|contains|contained|measures|measured|"
+    r"weighs|weighed|boasts|boasted|carries|carried|provides|provided|runs|ran|lasts|lasted|sits|sat)$",
+    re.I,
+)
+
+
+def clause_subject(sentence: str) -> str | None:
+    """The subject of a sentence's main clause: the noun phrase before its first verb."""
+    words = sentence.split()
+    for i, w in enumerate(words[:14]):
+        bare = w.strip("“”\"'(),.;:!?").lower()
+        if i == 0 and re.fullmatch(r"(?:it|they|he|she)[’'](?:s|re|ll|d)", bare):
+            return "It"
+        verb = _AUX.match(bare) or (
+            bare.endswith("ed") and len(bare) > 4 and i > 0 and not _DETERMINER.match(words[i - 1])
+        )
+        if verb and i > 0:
+            lead = " ".join(words[:i])
+            lead = lead.rsplit(",", 1)[-1] if lead.count(",") and not lead.endswith(",") else lead
+            np = _np_before(lead)
+            if np and len(np.split()) <= 6:
+                return np
+            return None
+    return None
+
+
 def _population_after(sentence: str, rel_end: int) -> str | None:
-    """'40 percent of nurses said...' -> 'nurses'; '31 per cent at small firms' -> 'small firms'."""
+    """'40 percent of nurses said...' -> 'nurses'; '$20 billion in farm products' -> 'farm products'."""
     rest = sentence[rel_end:]
-    m = re.match(r"\s*\)?\s*(?:of|at|among|in)\s+(?:the\s+|all\s+|those\s+)?(.*)", rest, re.S)
+    m = re.match(r"\s*\)?\s*(?:of|at|among|in|worth of|for)\s+(?:the\s+|all\s+|those\s+)?(.*)", rest, re.S)
     if not m:
         return None
     words = m.group(1).split()
+    if words and (re.match(r"^\d", words[0]) or (words[0].lower() in T.LABEL_WORDS and False)):
+        return None
     np = _clean_np(words[:10])
     if np and _PRONOUN.match(np):
         return "PRONOUN"
+    if np and (np.lower() in {m.lower() for m in T.MONTHS} or re.fullmatch(r"(?:19|20)\d\d", np)):
+        return None
     return np
 
 
@@ -336,13 +760,50 @@ def _measure(sentence: str, rel_end: int, population: str | None) -> str | None:
     return text[:200] or None
 
 
+def _change(sentence: str, q: Quantity) -> str | None:
+    """'up' or 'down' when the figure is a change ('fell 0.5%', 'a 9% increase'), else None."""
+    if q.role in ("from", "to"):
+        return (
+            "up"
+            if _UP.search(sentence[max(0, q.start - 40) : q.start])
+            else "down"
+            if _DOWN.search(sentence[max(0, q.start - 40) : q.start])
+            else None
+        )
+    before = sentence[max(0, q.start - 30) : q.start]
+    after = sentence[q.end : q.end + 25]
+    m = re.search(
+        r"(\w+)\s+(?:by\s+)?(?:(?:about|nearly|around|some|almost|roughly|more than|just)\s+)?\(?$", before
+    )
+    if m:
+        w = m.group(1).lower()
+        if w in T.UP_WORDS:
+            return "up"
+        if w in T.DOWN_WORDS:
+            return "down"
+    m = re.match(
+        r"\s(?:\w+\s)?(increase|gain|growth|jump|rise|hike|rally|surge|drop|decline|fall|loss|cut|reduction|decrease|slump)\b",
+        after,
+        re.I,
+    )
+    if m:
+        return (
+            "up"
+            if m.group(1).lower() in ("increase", "gain", "growth", "jump", "rise", "hike", "rally", "surge")
+            else "down"
+        )
+    if re.match(r"\s(?:higher|more|greater|up)\b", after) and q.unit == "percent":
+        return None
+    return None
+
+
 def _source_in(sentence: str) -> str | None:
     for pattern in _SOURCE_PATTERNS:
         m = pattern.search(sentence)
         if m:
             src = m["src"].strip(" ,.")
             src = re.sub(r"^the\s", "", src)
-            if len(src) > 2:
+            if len(src) > 2 and not _SOURCE_NOT.match(src):
                 return src
     return None
 
@@ -366,107 +827,15 @@ def _report_title(sentence: str) -> str | None:
     return None
 
 
-def extract_statistics(doc: CleanDoc) -> list[Statistic]:
-    """Every statistic in the document, in order, with population and source resolved."""
-    text = doc.text
-    stats: list[Statistic] = []
-    current_source: str | None = None
-    current_title: str | None = None
-    sample_size: int | None = None
-    for b_start, b_end in blocks(text):
-        last_population: str | None = None
-        for s_start, s_end in sentence_spans(text[b_start:b_end], b_start):
-            sentence = text[s_start:s_end]
-            src = _source_in(sentence)
-            title = None
-            title = _report_title(sentence)
-            if src:
-                current_source = src
-                if not title:
-                    current_title = None
-            if title:
-                current_title = title
-            figures = _figures(sentence, s_start)
-            comparative = _MORE_LIKELY.search(sentence)
-            versus_pair: list[_Figure] = []
-            if comparative and _VERSUS.search(sentence):
-                versus_pair = [f for f in figures if f.unit == "percent"][:2]
-            sentence_sample = None
-            for f in figures:
-                rel_s, rel_e = f.start - s_start, f.end - s_start
-                before = sentence[:rel_s]
-                q = _QUALIFIER.search(before)
-                qualifier = q.group(0).strip(" (").lower() if q else None
-                if f.unit == "count":
-                    population = re.sub(r"^(?:the|all|of)\s+", "", (f.np or "").strip()) or None
-                else:
-                    population = _population_after(sentence, rel_e)
-                    if population == "PRONOUN":
-                        population = last_population
-                    if f in versus_pair and comparative:
-                        population = comparative["a"] if versus_pair.index(f) == 0 else comparative["b"]
-                        population = _clean_np(population.split()) or population
-                    if not population:
-                        population = _subject_before(sentence, rel_s) or last_population
-                if population:
-                    last_population = population
-                if f.unit == "count" and _SAMPLE_CUE.search(sentence):
-                    sentence_sample = (
-                        int(f.value) if sentence_sample is None else sentence_sample + int(f.value)
-                    )
-                source = current_source
-                if current_title and source:
-                    source = f"{source}, “{current_title}”"
-                elif current_title:
-                    source = f"“{current_title}”"
-                comparison = None
-                if f in versus_pair:
-                    comparison = sentence[versus_pair[0].start - s_start : versus_pair[-1].end - s_start]
-                stats.append(
-                    Statistic(
-                        doc_id=doc.id,
-                        value=f.value,
-                        unit=f.unit,
-                        value_text=text[f.start : f.end],
-                        start=f.start,
-                        end=f.end,
-                        sentence=sentence,
-                        sentence_start=s_start,
-                        sentence_end=s_end,
-                        qualifier=qualifier,
-                        population=population,
-                        measure=_measure(sentence, rel_e, population) if f.unit != "count" else None,
-                        comparison=comparison,
-                        source=source,
-                        sample_size=(sentence_sample if f.unit == "count" else sample_size),
-                        period=_period(sentence),
-                        currency_code=f.currency,
-                        value_high=f.value_high,
-                    )
-                )
-            if sentence_sample:
-                sample_size = sentence_sample
-            _share_predicates(stats, s_start)
-    return stats
-
-
 def _share_predicates(stats: list[Statistic], sentence_start: int) -> None:
     """'80 percent of X and 68 percent of Y said Z': both figures measure Z."""
-    from dataclasses import replace
-
-    idx = [i for i, st in enumerate(stats) if st.sentence_start == sentence_start and st.unit != "count"]
+    idx = [i for i, st in enumerate(stats) if st.sentence_start == sentence_start and st.unit == "percent"]
     following: str | None = None
     for i in reversed(idx):
         if stats[i].measure is None and following:
             stats[i] = replace(stats[i], measure=following)
         elif stats[i].measure:
             following = stats[i].measure
-
-
-_PERIOD = re.compile(
-    r"\b(?:(?:in|during|between|from|since|through)\s+(?:(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)\s+)?(?:through\s+\w+\s+)?(?:19|20)\d{2}|over the (?:past|last) \w+ \w+)",
-)
 
 
 def _period(sentence: str) -> str | None:

@@ -36,7 +36,17 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         lead = len(piece) - len(piece.lstrip())
         trail = len(piece) - len(piece.rstrip())
         if end - trail > start + lead:
-            spans.append((offset + start + lead, offset + end - trail))
+            begin = offset + start + lead
+            # A "sentence" that starts in lower case or with "%", ")" or a digit continues the one
+            # before: sentencex broke it after an abbreviation ("10 wt.% NaCl", "Fig. 3 shows").
+            if (
+                spans
+                and re.match(r"[a-z%)\],;:\d]", text[start + lead])
+                and not re.match(r"\d+\.\s", text[start + lead :])
+            ):
+                spans[-1] = (spans[-1][0], offset + end - trail)
+            else:
+                spans.append((begin, offset + end - trail))
     if not spans and text.strip():
         lead = len(text) - len(text.lstrip())
         spans.append((offset + lead, offset + len(text.rstrip())))

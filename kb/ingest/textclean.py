@@ -323,14 +323,15 @@ def split_blocks(text: str) -> list[Block]:
 _GLUED = re.compile(
     r"^(?P<head>(?:\S+\s+){3,14}?\S*?(?:[a-z0-9?!.’'”)](?=[A-Z][a-z]|[A-Z]\s)|[a-z?!.’'”)](?=\d)))"
 )
+_NAME_PREFIX = re.compile(r"(?:^|\s)(?:Mc|Mac|O[’']|D[’']|De|Di|Da|La|Le|Du|Van|Von)$")
 _SMALL = frozenset("a an and as at by for from in of on or the to vs with".split())
 
 
 def glued_headline(text: str) -> bool:
     """Whether a block starts with a Title Case headline glued to the text after it."""
     m = _GLUED.match(text[:160])
-    if not m:
-        return False
+    if not m or _NAME_PREFIX.search(m.group("head")):
+        return False  # "McAleenan", "MacArthur", "O’Rourke": a name, not a glued headline
     words = [w for w in m.group("head").split() if w.lower() not in _SMALL]
     capital = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
     return len(words) >= 3 and capital >= 0.8 * len(words)
