@@ -266,22 +266,29 @@ class KnowledgeBase:
         population: str | None = None,
         source: str | None = None,
         limit: int | None = None,
+        sort: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Statistic records (with their document under `doc`), filtered, ranked by relevance to `query`."""
-        from kb.query import rank, with_docs
+        """Statistic records (with their document under `doc`), filtered, ranked by relevance to
+        `query` or sorted by real value (`sort` = "value" or "-value"); --min/--max compare real
+        values, so "$1.2 billion" passes --min 1000000000."""
+        from kb.query import filter_unit, rank, with_docs
 
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
+        records = self.store.statistics(doc_id)
+        if unit:
+            records = filter_unit(records, unit)
         records = [
             r
-            for r in self.store.statistics(doc_id)
-            if (not unit or r["unit"].lower() == unit.lower())
-            and (minimum is None or r["value"] >= minimum)
+            for r in records
+            if (minimum is None or r["value"] >= minimum)
             and (maximum is None or r["value"] <= maximum)
             and (not population or population.lower() in (r.get("population") or "").lower())
             and (not source or source.lower() in (r.get("source") or "").lower())
         ]
         if query and records:
             records = rank(self.store, self.embedder, query, records, "sentence", ("population", "measure"))
+        if sort in ("value", "-value"):
+            records = sorted(records, key=lambda r: r["value"], reverse=sort == "-value")
         return with_docs(self.store, records[:limit] if limit else records)
 
     def claims(

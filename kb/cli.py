@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from kb import __version__
-from kb.errors import IndexMissing, KbError
+from kb.errors import IndexMissing, KbError, UsageError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CORPUS = "corpus"
@@ -43,6 +43,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
         except KbError as exc:
             raise click.ClickException(str(exc)) from exc
         except BrokenPipeError:  # `kb ... | head`
@@ -291,9 +293,20 @@ def docs(as_json: bool, index_dir: Path) -> None:
 @click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "csv"]), default="text", show_default=True)
-@click.option("--unit", help="Only this unit (percent, count, times, currency...).")
-@click.option("--min", "minimum", type=float, help="Only values >= this.")
+@click.option(
+    "--unit",
+    help="Only this unit: percent, count, times, currency, dimensionless, a unit name or symbol "
+    "(kilometer, km, mg, kWh) or a currency code (EUR).",
+)
+@click.option("--min", "minimum", type=float, help="Only values >= this (real values: $1.2bn is 1200000000).")
 @click.option("--max", "maximum", type=float, help="Only values <= this.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "value", "-value"]),
+    default="relevance",
+    show_default=True,
+    help="Order by relevance to QUERY (else document order) or by real value.",
+)
 @click.option("--population", help="Only populations containing this text.")
 @click.option("--source", help="Only sources containing this text.")
 @click.option("--doc", help="Only this document (id or path).")
@@ -323,6 +336,7 @@ def stats(
     source: str | None,
     doc: str | None,
     limit: int | None,
+    sort: str,
     bib: Path | None,
     csl: Path | None,
     index_dir: Path,
@@ -345,6 +359,7 @@ def stats(
         population=population,
         source=source,
         limit=limit or (10 if query else None),
+        sort=sort,
     )
     if as_json:
         for r in records:

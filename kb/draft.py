@@ -148,6 +148,22 @@ def same_figure(figure: DraftFigure, record: dict[str, Any]) -> bool:
     )
 
 
+def about_the_same(figure: DraftFigure, record: dict[str, Any]) -> bool:
+    """Whether a statistic could state the draft figure's fact: the same population, or the same
+    measure when either population is unknown. Only such a statistic can make a figure mismatched
+    (a 12 percent sales figure is not contradicted by a 6.2 percent loan rate)."""
+    from kb.search import _terms
+
+    def terms(x: str | None) -> set[str]:
+        return _terms(x or "")
+
+    fp, rp = terms(figure.population), terms(record.get("population"))
+    if fp and rp:
+        return bool(fp & rp)
+    fm, rm = terms(figure.measure), terms(record.get("measure"))
+    return len(fm & rm) >= min(2, len(fm), len(rm)) and bool(fm & rm)
+
+
 def judge(figure: DraftFigure, scored: list[tuple[float, dict[str, Any]]]) -> FigureCheck:
     """Classify one draft figure given (score, statistic record) for every candidate."""
     comparable = [t for t in scored if t[1]["unit"] == figure.unit]
@@ -159,7 +175,11 @@ def judge(figure: DraftFigure, scored: list[tuple[float, dict[str, Any]]]) -> Fi
         return same_figure(figure, t[1]) or bool(words.search(t[1]["sentence"]))
 
     best_same = max((t for t in comparable if same(t)), key=lambda t: t[0], default=None)
-    other = max((t for t in comparable if not same(t)), key=lambda t: t[0], default=None)
+    other = max(
+        (t for t in comparable if not same(t) and about_the_same(figure, t[1])),
+        key=lambda t: t[0],
+        default=None,
+    )
 
     def cite(record: dict[str, Any]) -> str:
         return f"[@{(record.get('doc') or {}).get('citekey', record.get('doc_id'))}]"

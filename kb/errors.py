@@ -12,6 +12,7 @@ library itself never prints or exits.
     │   ├── IndexLocked       another process is writing the index
     │   └── IndexMismatch     built with another model/schema; run `kb rebuild`
     ├── NotFound              a document, statistic or claim id that is not stored
+    ├── UsageError            an option value kb cannot use (an unknown unit, a bad date)
     └── ModelError            the embedding model cannot be loaded
 """
 
@@ -61,3 +62,7 @@ class NotFound(KbError):
 
 class ModelError(KbError):
     """The embedding model could not be found or loaded."""
+
+
+class UsageError(KbError):
+    """An option value that names nothing kb knows; the message says what would work."""

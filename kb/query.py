@@ -107,6 +107,31 @@ def rank(
     return out
 
 
+def filter_unit(records: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """Records in `unit`, given as a normalised name ('kilometer'), a written form ('km', '%')
+    or a currency code ('EUR'); an unknown unit raises UsageError listing the units there are."""
+    import difflib
+    from collections import Counter
+
+    from kb.errors import UsageError
+    from kb.extract.units import CURRENCY_CODES, canonical_unit
+
+    code = unit.strip().upper() if unit.strip().upper() in CURRENCY_CODES else None
+    want = canonical_unit(unit) or unit.strip()
+    out = [
+        r
+        for r in records
+        if r["unit"].lower() == want.lower() and (code is None or r.get("currency_code") == code)
+    ]
+    if out or not records:
+        return out
+    counts = Counter(r["unit"] for r in records)
+    have = ", ".join(f"{u} ({n})" for u, n in counts.most_common())
+    close = difflib.get_close_matches(unit.lower(), [u.lower() for u in counts], n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UsageError(f"no statistics in unit {unit!r}{hint} Units in this index: {have}")
+
+
 def with_docs(store: Store, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records with their document's metadata under `doc` in place of `doc_id`."""
     docs = {d.id: d.to_dict() for d in store.documents()}

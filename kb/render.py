@@ -132,7 +132,12 @@ def stats_text(records: Iterable[dict[str, Any]]) -> str:
         doc = r.get("doc") or {}
         pop = f"  population: {r['population']}" if r.get("population") else ""
         src = f"  source: {r['source']}" if r.get("source") else ""
-        out.append(f"{_fmt_value(r['value'])} {r['unit']}  «{r['value_text']}»{pop}{src}")
+        value = _fmt_value(r["value"])
+        if r.get("value_high") is not None:
+            value += f"–{_fmt_value(r['value_high'])}"
+        unit = r.get("currency_code") or r["unit"] if r["unit"] == "currency" else r["unit"]
+        change = f" ({r['change']})" if r.get("change") else ""
+        out.append(f"{value} {unit}{change}  «{r['value_text']}»{pop}{src}")
         out.append(f"    {r['sentence']}")
         out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
     return "\n".join(out) + ("\n" if out else "No statistics found.\n")
@@ -181,9 +186,14 @@ def stats_csv(records: Iterable[dict[str, Any]]) -> str:
     fields = [
         "id",
         "value",
+        "value_high",
         "unit",
+        "unit_text",
+        "scale",
+        "currency_code",
         "value_text",
         "qualifier",
+        "change",
         "population",
         "measure",
         "source",

@@ -179,6 +179,7 @@ def test_judge_prefers_same_value_and_flags_a_closer_different_one() -> None:
         "unit": "percent",
         "value": 63.0,
         "sentence": "63 percent of CIOs agree.",
+        "population": "CIOs",
         "doc": {"citekey": "k"},
     }
     assert judge(fig, [(1.2, same), (1.2, other)]).status == "sourced"
@@ -187,3 +188,19 @@ def test_judge_prefers_same_value_and_flags_a_closer_different_one() -> None:
     assert judge(fig, [(SOURCED_MIN - 0.01, same)]).status == "unsourced"
     count = {"unit": "count", "value": 65.0, "sentence": "65 CIOs agree.", "doc": {}}
     assert judge(fig, [(1.5, count)]).status == "unsourced"  # another kind of figure never matches
+
+
+def test_a_figure_about_something_else_is_not_a_mismatch() -> None:
+    """A draft's sales figure is not contradicted by a loan rate in a similar sentence."""
+    fig = DraftFigure(1, "12 percent", 12.0, "percent", "Retail sales rose 12 percent.", "Retail sales", None)
+    loan = {
+        "unit": "percent",
+        "value": 6.2,
+        "sentence": "Retail loans carried a rate of 6.2 percent.",
+        "population": "loan rate",
+        "measure": None,
+        "doc": {"citekey": "k"},
+    }
+    assert judge(fig, [(1.2, loan)]).status == "unsourced"
+    sales = dict(loan, value=9.0, sentence="Retail sales rose 9 percent.", population="Retail sales")
+    assert judge(fig, [(1.2, sales)]).status == "mismatched"

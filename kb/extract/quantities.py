@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from kb.extract import units as T
+from kb.extract import units as tables
 
 # -- number grammar -----------------------------------------------------------------------
 
 DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-_UNITW = "|".join(sorted(T.UNIT_WORDS, key=len, reverse=True))
-_TENSW = "|".join(T.TENS_WORDS)
-_ONE_NINE = "|".join(list(T.UNIT_WORDS)[1:10])
+_UNITW = "|".join(sorted(tables.UNIT_WORDS, key=len, reverse=True))
+_TENSW = "|".join(tables.TENS_WORDS)
+_ONE_NINE = "|".join(list(tables.UNIT_WORDS)[1:10])
 WORDNUM = (
     rf"(?:(?:{_TENSW})(?:[-\s](?:{_ONE_NINE}))?|{_UNITW}|a)"
     r"(?:[-\s]and[-\s]a[-\s]half)?(?:\s(?:hundred|thousand|dozen))?"
@@ -41,14 +41,15 @@ _CORE = re.compile(
 )
 _NUM = re.compile(rf"(?:{DIGITS})|(?:{WORDNUM})\b", re.I)
 _SIGN = re.compile(r"(?P<sign>US\$|A\$|C\$|NZ\$|HK\$|S\$|R\$|Rs\.?|[$£€¥₹₩])\s?$")
-_CODE = re.compile(r"\b(?P<code>" + "|".join(T.CURRENCY_CODES) + r")\s?$")
+_SIGN_AT = re.compile(r"(?P<sign>US\$|A\$|C\$|NZ\$|HK\$|S\$|R\$|[$£€¥₹₩])\s?")
+_CODE = re.compile(r"\b(?P<code>" + "|".join(tables.CURRENCY_CODES) + r")\s?$")
 _PREFIX = re.compile(r"(?P<pre>[~∼≈<>≤≥±]|(?<![\w)])[−-](?=\d))\s?$")
 _SCALE_WORD = re.compile(
-    r"[\s-]?(?P<scale>" + "|".join(sorted(T.SCALES, key=len, reverse=True)) + r")\b(?!-)", re.I
+    r"[\s-]?(?P<scale>" + "|".join(sorted(tables.SCALES, key=len, reverse=True)) + r")\b(?!-)", re.I
 )
 _CURRENCY_SCALE = re.compile(r"\s?(?P<scale>bil|[kKmMbB])\b(?![-'’])")
 _CURRENCY_WORD = re.compile(
-    r"[\s-](?P<word>" + "|".join(sorted(T.CURRENCY_WORDS, key=len, reverse=True)) + r")\b", re.I
+    r"[\s-](?P<word>" + "|".join(sorted(tables.CURRENCY_WORDS, key=len, reverse=True)) + r")\b", re.I
 )
 _TOLERANCE = re.compile(rf"\s?(?:±|\+/-|\+-)\s?(?P<tol>{DIGITS})")
 _RANGE_SEP = re.compile(r"\s?(?P<sep>[-–—]|to|and|or)\s?", re.I)
@@ -62,7 +63,7 @@ _TIMES_NEXT = re.compile(
 def _unit_pattern() -> re.Pattern[str]:
     """One alternation over every written unit form, longest first."""
     forms: list[tuple[str, str]] = []
-    for written, name in T.UNITS:
+    for written, name in tables.UNITS:
         for w in written:
             forms.append((w, name))
     forms.sort(key=lambda f: -len(f[0]))
@@ -78,9 +79,9 @@ def _unit_pattern() -> re.Pattern[str]:
 
 
 _UNIT = _unit_pattern()
-_UNIT_NAMES = {w.lower(): n for written, n in T.UNITS for w in written}
-_UNIT_EXACT = {w: n for written, n in T.UNITS for w in written}
-_MONTH = "|".join(T.MONTHS)
+_UNIT_NAMES = {w.lower(): n for written, n in tables.UNITS for w in written}
+_UNIT_EXACT = {w: n for written, n in tables.UNITS for w in written}
+_MONTH = "|".join(tables.MONTHS)
 _DATE_BEFORE = re.compile(rf"\b(?:{_MONTH})\.?\s$")
 _DATE_AFTER = re.compile(rf"^(?:st|nd|rd|th)?\s(?:of\s)?(?:{_MONTH})\b|^(?:st|nd|rd|th)\b")
 _TIME_OF_DAY = re.compile(
@@ -92,7 +93,7 @@ _STREET = re.compile(
     r"Lane|Ln\.?|Drive|Dr\.?|Way|Place|Pl\.?|Court|Ct\.?|Parkway|Pkwy\.?|Square|Plaza)\b"
 )
 _LABEL_BEFORE = re.compile(
-    r"(?:^|[\s(\[])(?:" + "|".join(re.escape(w) for w in T.LABEL_WORDS) + r")\s?$", re.I
+    r"(?:^|[\s(\[])(?:" + "|".join(re.escape(w) for w in tables.LABEL_WORDS) + r")\s?$", re.I
 )
 _NAME_OK = re.compile(
     r"(?:In|Of|For|With|At|By|From|About|Some|Only|Just|All|The|Those|These|Its|Their|And|But|Or|To|Over|"
@@ -141,7 +142,7 @@ def _decimal(text: str) -> Decimal | None:
     mult = 1
     m = re.match(r"(.*?)\s(hundred|thousand|dozen)$", t)
     if m:
-        t, mult = m.group(1), T.MULTIPLIER_WORDS[m.group(2)]
+        t, mult = m.group(1), tables.MULTIPLIER_WORDS[m.group(2)]
     if t in ("a dozen", "dozen"):
         return Decimal(12)
     if t == "a":
@@ -151,10 +152,10 @@ def _decimal(text: str) -> Decimal | None:
     else:
         total = 0
         for p in re.split(r"[-\s]+", t):
-            if p in T.TENS_WORDS:
-                total += T.TENS_WORDS[p]
-            elif p in T.UNIT_WORDS:
-                total += T.UNIT_WORDS[p]
+            if p in tables.TENS_WORDS:
+                total += tables.TENS_WORDS[p]
+            elif p in tables.UNIT_WORDS:
+                total += tables.UNIT_WORDS[p]
             else:
                 return None
     value = Decimal(total) * mult
@@ -172,18 +173,18 @@ def _fraction_value(text: str) -> Fraction | None:
     parts = re.split(r"[-\s]+", text.lower())
     head = parts[-1]
     head = {"halves": "half"}.get(head, head.rstrip("s") if head != "halves" else "half")
-    base = T.FRACTION_WORDS.get(head)
+    base = tables.FRACTION_WORDS.get(head)
     if base is None:
         return None
     n = 1
     if len(parts) > 1 and parts[0] not in ("a", "an"):
-        n = T.UNIT_WORDS.get(parts[0], 0)
+        n = tables.UNIT_WORDS.get(parts[0], 0)
     return base * n if n else None
 
 
 def _scaled(d: Decimal, scale: str | None, table: dict[str, int]) -> float:
     if scale:
-        factor = table.get(scale) or table.get(scale.lower()) or T.SCALES.get(scale.lower(), 1)
+        factor = table.get(scale) or table.get(scale.lower()) or tables.SCALES.get(scale.lower(), 1)
         d = d * factor
     return float(d)
 
@@ -199,7 +200,7 @@ class _Num:
     prefix: str | None = None
 
     def value(self) -> float:
-        return _scaled(self.dec, self.scale, self.factor_table or T.SCALES)
+        return _scaled(self.dec, self.scale, self.factor_table or tables.SCALES)
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -219,11 +220,11 @@ def _read_number(s: str, start: int, end: int, currency: str | None) -> _Num | N
     rest = s[end:]
     m = _SCALE_WORD.match(rest)
     if m and not (m["scale"].lower() == "hundred" and re.match(r"\d", s[start])):
-        n.scale, n.end, n.factor_table = m["scale"], end + m.end(), T.SCALES
+        n.scale, n.end, n.factor_table = m["scale"], end + m.end(), tables.SCALES
     elif currency:
         m = _CURRENCY_SCALE.match(rest)
         if m:
-            n.scale, n.end, n.factor_table = m["scale"], end + m.end(), T.CURRENCY_SCALES
+            n.scale, n.end, n.factor_table = m["scale"], end + m.end(), tables.CURRENCY_SCALES
     return n
 
 
@@ -274,12 +275,13 @@ def _rate_at(s: str, pos: int) -> tuple[int, str] | None:
     m = re.match(
         r"\s(?:per|each|every)\s(?!(?:of|the|a|an|and|or|to|in|for|year of)\b)(?P<w>(?:[a-z]+(?:ed|ing|al)\s)?[a-zA-Z][\w-]*)"
         r"|\s(?:a|an)\s(?P<t>year|month|week|day|hour|share|head|person|barrel|gallon|pound|ton|ounce|unit|"
-        r"night|minute|second|kilogram|kilo|litre|liter|mile)\b",
+        r"night|minute|second|kilogram|kilo|litre|liter|mile)\b"
+        r"|/(?P<u>[A-Za-z]{1,5})\b",
         s[pos:],
     )
     if not m:
         return None
-    return pos + m.end(), (m["w"] or m["t"])
+    return pos + m.end(), (m["w"] or m["t"] or m["u"])
 
 
 def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
@@ -292,9 +294,9 @@ def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
         return True  # "COVID-19", "PM2.5", "F-150", "24/7"
     if re.match(r"/\d", after) or re.match(r"\.\d", after):
         return True  # "9/11", versions "2.0.1"
-    if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or re.search(r"\b\d{1,2}\s?$", before):
-        if not has_unit or _DATE_BEFORE.search(before):
-            return True
+    dated = _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or re.search(r"\b\d{1,2}\s?$", before)
+    if dated and (not has_unit or _DATE_BEFORE.search(before)):
+        return True  # "March 12", "12th", "12 March 2024"
     if _TIME_OF_DAY.match(after):
         return True
     if (re.match(r"\d", text) and _PHONE.match(s[start:])) or re.search(r"\(\d{3}\)\s?$", before):
@@ -304,10 +306,10 @@ def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
     if _LABEL_BEFORE.search(before) and not has_unit:
         return True
     if re.search(
-        r"\b(?:" + "|".join(re.escape(w) for w in T.LABEL_WORDS) + r")\s?\d+\s+of\s+$", before, re.I
+        r"\b(?:" + "|".join(re.escape(w) for w in tables.LABEL_WORDS) + r")\s?\d+\s+of\s+$", before, re.I
     ):
         return True  # "part 2 of 3", "page 4 of 12"
-    if T.NAME_NUMBER.search(before) and not has_unit:
+    if tables.NAME_NUMBER.search(before) and not has_unit:
         return True
     if (
         not has_unit
@@ -317,7 +319,12 @@ def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
         return True  # a name with a number: "Fortune 500", "Highway 101"
     if re.search(r"(?:^|\s)[\[(]$", before) and re.match(r"(?:[,–-]\s?\d+)*[\])]", after) and not has_unit:
         return True  # a citation or list marker: "[12]", "(3)"
-    if not has_unit and re.fullmatch(r"\d{1,2}", text) and re.match(r"^[.)]\s", after) and not before.strip():
+    if (
+        not has_unit
+        and re.fullmatch(r"\d{1,2}", text)
+        and re.match(r"^[.)](?:\s|$)", after)
+        and not before.strip()
+    ):
         return True  # "1. First item"
     if re.match(r"-year-old|-years?-old", after, re.I) or (
         re.match(r",\s", after) and re.search(r"\b[A-Z][a-z]+,\s$", before)
@@ -327,8 +334,6 @@ def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
         return True  # "401(k)"
     if re.match(r":\d", after) or re.search(r"\d:$", before):
         return True  # a ratio or a score: "50:50", "3:1"
-    if re.match(r"(?:zero|0)$", text, re.I) and re.match(r"\s?(?:-|–|to)\s?(?:60|62|100)\b", after):
-        return True  # "0-60 mph", "zero to 60": the name of a benchmark, not a figure
     return False
 
 
@@ -357,7 +362,7 @@ def find_quantities(s: str) -> list[Quantity]:
                         "percent",
                         unit_text=None,
                         number_end=m.end(),
-                    )  # fmt: skip
+                    )
                 )
             continue
         if m["frac"]:
@@ -422,7 +427,7 @@ def _currency_before(s: str, start: int) -> tuple[str | None, int]:
     sm = _SIGN.search(s[:start])
     if sm:
         sign = sm["sign"]
-        return T.CURRENCY_SIGNS.get(sign) or T.CURRENCY_SIGNS.get(sign.rstrip(".")), sm.start()
+        return tables.CURRENCY_SIGNS.get(sign) or tables.CURRENCY_SIGNS.get(sign.rstrip(".")), sm.start()
     cm = _CODE.search(s[:start])
     if cm:
         return cm["code"], cm.start()
@@ -460,15 +465,14 @@ _PEOPLE_AFTER = re.compile(
     r"\s(?:people|adults|respondents|participants|students|patients|workers|employees|households)\b"
 )
 _CHANGE_FROM = re.compile(
-    r"\b(?:" + "|".join(T.UP_WORDS + T.DOWN_WORDS) + r"|went|moved|changed|shifted|swung|grown|fallen)\s+"
-    r"(?:\w+\s+){0,2}from\s+(?:about\s+|around\s+|nearly\s+)?$",
+    r"\b(?:"
+    + "|".join(tables.UP_WORDS + tables.DOWN_WORDS)
+    + r"|went|go|goes|going|moved|moving|changed|changing|"
+    r"shifted|swung|grown|fallen|expand|expanding|cut|cutting|boost|boosting|double|doubling)\s+"
+    r"(?:[^.;:\s]+\s+){0,6}from\s+(?:about\s+|around\s+|nearly\s+)?$",
     re.I,
 )
-_FROM = re.compile(
-    r"(?<!ranging )(?<!ranges )(?<!range )(?<!ranged )(?<!varying )(?<!varied )(?<!anywhere )\bfrom\s+"
-    r"(?:about\s+|around\s+|nearly\s+)?$",
-    re.I,
-)
+_CHANGE_WORD = re.compile(r"\b(?:" + "|".join(tables.UP_WORDS + tables.DOWN_WORDS) + r")\b", re.I)
 _RANGE_CUE = re.compile(
     r"\b(?:between|from|ranging from|range of|ranges? from|ranged from)\s+(?:about\s+|approximately\s+|around\s+)?$",
     re.I,
@@ -506,9 +510,9 @@ def _figure(s: str, start: int, end: int) -> list[Quantity]:
         sep = rng["sep"].lower()
         cur2: str | None = None
         s2 = rng.end()
-        sm = _SIGN.match(s, s2)
+        sm = _SIGN_AT.match(s, s2)
         if sm:
-            cur2 = T.CURRENCY_SIGNS.get(sm["sign"]) or T.CURRENCY_SIGNS.get(sm["sign"].rstrip("."))
+            cur2 = tables.CURRENCY_SIGNS.get(sm["sign"]) or tables.CURRENCY_SIGNS.get(sm["sign"].rstrip("."))
             s2 = sm.end()
             s2 += len(s[s2:]) - len(s[s2:].lstrip(" "))
         n2m = _NUM.match(s, s2)
@@ -535,7 +539,16 @@ def _figure(s: str, start: int, end: int) -> list[Quantity]:
                     if first.scale is None and second.scale is not None:
                         first.scale, first.factor_table = second.scale, second.factor_table
                     unit = unit or unit2
-                    if sep == "to" and (_CHANGE_FROM.search(before) or _FROM.search(before)):
+                    if sep == "to" and (
+                        _CHANGE_FROM.search(before)
+                        or (
+                            re.search(r"\bfrom\s+(?:about\s+|around\s+|nearly\s+)?$", before)
+                            and _CHANGE_WORD.search(before)
+                            and not re.search(
+                                r"\b(?:rang\w*|var\w*|span\w*|anywhere|depths?)\b", before, re.I
+                            )
+                        )
+                    ):
                         role = "from"
                         quantities.append((second, sm.start() if sm else second.start, end2))
                     else:
@@ -561,7 +574,7 @@ def _figure(s: str, start: int, end: int) -> list[Quantity]:
     if not currency and not unit:
         wm = _CURRENCY_WORD.match(s, first.end)
         if wm and role == "single":
-            currency = T.CURRENCY_WORDS[wm["word"].lower()]
+            currency = tables.CURRENCY_WORDS[wm["word"].lower()]
             if wm["word"].lower() in ("cents", "pence"):
                 first.dec = first.dec / 100  # "10 cents" is $0.10
             quantities = [(first, lo, wm.end())]
@@ -569,6 +582,7 @@ def _figure(s: str, start: int, end: int) -> list[Quantity]:
         unit
         and unit[1] in _TIME_UNITS
         and role == "single"
+        and tolerance is None
         and (
             _PERIOD_BEFORE.search(s[:lo])
             or _PERIOD_AFTER.match(s[unit[0] :])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from kb.extract import units as T
+from kb.extract import units as tables
 from kb.extract.quantities import Quantity, find_quantities, parse_number
 from kb.ingest.segment import blocks, sentence_spans
 from kb.records import CleanDoc, Statistic
@@ -85,7 +85,7 @@ _SOURCE_PATTERNS = [
         r"\b(?:report|study|survey)\s+(?:from|by)\s+(?:the\s)?(?P<src>[A-Z][\w&.\-]*(?:\s(?:and\s)?[A-Z][\w&.\-]*){0,5})"
     ),
     re.compile(
-        r"\baccording to\s+(?:a\s+|an\s+|the\s+)?(?:(?:new|recent|latest|annual)\s+)?(?:(?:report|study|survey|"
+        r"\b[Aa]ccording to\s+(?:a\s+|an\s+|the\s+)?(?:(?:new|recent|latest|annual)\s+)?(?:(?:report|study|survey|"
         r"analysis|data|figures|estimates?)\s+(?:by|from)\s+)?(?:the\s)?"
         r"(?P<src>[A-Z][\w&.\-’']*(?:\s(?:of\s|for\s|and\s)?[A-Z][\w&.\-’']*){0,6})"
     ),
@@ -112,7 +112,9 @@ _SUBJECT_VERB = re.compile(
     r"(?P<np>(?:[\w&.'’/-]+\s){0,5}?[\w&.'’/-]+)\s+"
     r"(?:(?:has|have|had|is|are|was|were|will|would|could|may|might|also|now|still|already|each|reportedly|"
     r"only|just|collectively|together|combined|respectively)\s+)*"
-    r"(?:been\s+)?(?P<verb>" + "|".join(T.UP_WORDS + T.DOWN_WORDS) + r"|is|are|was|were|totaled|totalled|"
+    r"(?:been\s+)?(?P<verb>"
+    + "|".join(tables.UP_WORDS + tables.DOWN_WORDS)
+    + r"|is|are|was|were|totaled|totalled|"
     r"totals|total|reached|reach|reaches|hit|hits|stood|stands|amounted|amounts|averaged|averages|"
     r"earned|earns|made|makes|cost|costs|spent|spends|paid|pays|weighs|weighed|measures|measured|"
     r"offers|offered|produces|produced|generates|generated|delivers|delivered|holds|held|has|had|have|"
@@ -138,9 +140,9 @@ _PERIOD = re.compile(
     r"|year[- ]over[- ]year|per year|a year ago)\b",
     re.I,
 )
-_UP = re.compile(r"\b(?:" + "|".join(T.UP_WORDS) + r"|increase|gain|growth|jump|rise|hike)\b", re.I)
+_UP = re.compile(r"\b(?:" + "|".join(tables.UP_WORDS) + r"|increase|gain|growth|jump|rise|hike)\b", re.I)
 _DOWN = re.compile(
-    r"\b(?:" + "|".join(T.DOWN_WORDS) + r"|decrease|loss|drop|decline|fall|cut|reduction)\b", re.I
+    r"\b(?:" + "|".join(tables.DOWN_WORDS) + r"|decrease|loss|drop|decline|fall|cut|reduction)\b", re.I
 )
 _MEASURE_CUE = re.compile(
     r"(?:\b(?:of|=|to|at|was|were|is|are|by|from|than|reached|hit|scored?|rating|ratings|index|ratio|rate|"
@@ -185,9 +187,19 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
             versus_pair: list[Quantity] = []
             if comparative and _VERSUS.search(sentence):
                 versus_pair = [q for q in quantities if q.unit == "percent"][:2]
+            classified = [(q, *_classify(sentence, q)) for q in quantities]
+            # the sample a study states ("A survey of 1,000 adults found 40 percent of them...")
             sentence_sample = None
-            for q in quantities:
-                unit, noun_phrase = _classify(sentence, q)
+            if _SAMPLE_CUE.search(sentence):
+                people = [
+                    int(q.value)
+                    for q, unit, np in classified
+                    if unit == "count" and np and _PEOPLE_HINT.search(np.split()[-1])
+                ]
+                sentence_sample = sum(people) if people else None
+            if sentence_sample and (src or title or study_block == block_no or refers):
+                study_sample = sentence_sample
+            for q, unit, noun_phrase in classified:
                 if unit is None:
                     continue
                 before = sentence[: q.start]
@@ -209,15 +221,6 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                     )
                 if population:
                     last_population = population
-                if (
-                    unit == "count"
-                    and _SAMPLE_CUE.search(sentence)
-                    and population
-                    and _PEOPLE_HINT.search(population.split()[-1])
-                ):
-                    sentence_sample = (
-                        int(q.value) if sentence_sample is None else sentence_sample + int(q.value)
-                    )
                 attributed = (
                     src is not None
                     or title is not None
@@ -264,8 +267,6 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                         tolerance=q.tolerance,
                     )
                 )
-            if sentence_sample and (src or title or study_block == block_no or refers):
-                study_sample = sentence_sample
             _share_predicates(stats, s_start)
     return stats
 
@@ -303,7 +304,7 @@ def _classify(sentence: str, q: Quantity) -> tuple[str | None, str | None]:
         np
         and re.fullmatch(r"[A-Za-z-]+", word)
         and (
-            np.split()[-1].lower() in T.DISCOURSE_NOUNS
+            np.split()[-1].lower() in tables.DISCOURSE_NOUNS
             or re.search(
                 r"\b(?:the|both|these|those|its|their|our|his|her|my|your|first|last)\s+$",
                 sentence[: q.start],
@@ -358,7 +359,7 @@ def _clean_np(words: list[str], count: bool = False) -> str | None:
             nxt = words[1].strip("“”\"'(),.;:!?[]").lower() if len(words) > 1 else ""
             if not nxt or nxt in _STOP or words[0].endswith((",", ".", ";")):
                 return None  # "six arrested in", not "two infected individuals"
-        if count and bare[:1].isupper() and low in {m.lower() for m in T.MONTHS + T.WEEKDAYS}:
+        if count and bare[:1].isupper() and low in {m.lower() for m in tables.MONTHS + tables.WEEKDAYS}:
             break
         out.append(bare)
         if w.endswith((",", ";", ":", ".", ")", "”", '"', "!", "?")):
@@ -496,7 +497,7 @@ def _good_np(np: str) -> bool:
     return not _PRONOUN.match(np) and np.lower() not in ("it", "that", "which", "this", "what", "who")
 
 
-_UNIT_WORDS = {w.lower() for written, _ in T.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
+_UNIT_WORDS = {w.lower() for written, _ in tables.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
 
 
 def _in_brackets(sentence: str, before: str, nxt: str, unit: str) -> str | None:
@@ -657,7 +658,7 @@ def _near_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None
     """The subject of the clause the figure is in: 'the wagon will be able to go 300 miles',
     'an engine that’s 20% more powerful'."""
     m = None
-    for m in _NEAR_AUX.finditer(before):
+    for m in _NEAR_AUX.finditer(before):  # noqa: B007 - the last match is the nearest clause
         pass
     if not m:
         return None
@@ -722,12 +723,22 @@ def _population_after(sentence: str, rel_end: int) -> str | None:
     if not m:
         return None
     words = m.group(1).split()
-    if words and (re.match(r"^\d", words[0]) or (words[0].lower() in T.LABEL_WORDS and False)):
+    if words and (re.match(r"^\d", words[0]) or (words[0].lower() in tables.LABEL_WORDS and False)):
         return None
     np = _clean_np(words[:10])
     if np and _PRONOUN.match(np):
         return "PRONOUN"
-    if np and (np.lower() in {m.lower() for m in T.MONTHS} or re.fullmatch(r"(?:19|20)\d\d", np)):
+    if np and (
+        np.lower() in {m.lower() for m in tables.MONTHS}
+        or re.fullmatch(r"(?:19|20)\d\d", np)
+        or re.search(
+            r"\b(?:quarter|year|month|week|day|season|period|decade|half|morning|afternoon|evening|"
+            r"session|trading|months|years|weeks|days)$",
+            np,
+            re.I,
+        )
+        or np.split()[0] in tables.MONTHS + tables.WEEKDAYS
+    ):
         return None
     return np
 
@@ -777,9 +788,9 @@ def _change(sentence: str, q: Quantity) -> str | None:
     )
     if m:
         w = m.group(1).lower()
-        if w in T.UP_WORDS:
+        if w in tables.UP_WORDS:
             return "up"
-        if w in T.DOWN_WORDS:
+        if w in tables.DOWN_WORDS:
             return "down"
     m = re.match(
         r"\s(?:\w+\s)?(increase|gain|growth|jump|rise|hike|rally|surge|drop|decline|fall|loss|cut|reduction|decrease|slump)\b",

@@ -144,8 +144,8 @@ UNITS: list[tuple[tuple[str, ...], str]] = [
     (("mAh",), "milliampere_hour"),
     (("Ω", "ohms", "ohm"), "ohms"),
     (("hp", "horsepower", "bhp"), "horsepower"),
-    (("lb-ft", "lb.-ft.", "pound-feet", "pound-foot", "lb ft"), "pound_force_foot"),
-    (("Nm", "N·m", "newton-metres", "newton meters"), "newton_meter"),
+    (("lb-ft", "lb.-ft.", "pound-feet", "pound-foot", "lb ft"), "foot_pound"),
+    (("Nm", "N·m", "newton-metres", "newton meters"), "newton * meter"),
     (("N", "newtons", "newton"), "newton"),
     (("kN", "kilonewtons"), "kilonewton"),
     # speed, rate, frequency
@@ -188,7 +188,7 @@ UNITS: list[tuple[tuple[str, ...], str]] = [
     (("g/L", "g/l", "g L−1"), "gram / liter"),
     (("g/mol", "g mol−1", "g mol-1"), "gram / mole"),
     (("mg/dL", "mg/dl"), "milligram / deciliter"),
-    (("ppm",), "parts_per_million"),
+    (("ppm",), "ppm"),
     (("ppb",), "parts_per_billion"),
     (("ppt",), "parts_per_trillion"),
     (("Å", "angstroms", "ångströms"), "angstrom"),
@@ -269,3 +269,28 @@ DISCOURSE_NOUNS = frozenset(
         "generations sentences paragraphs letters points things others ones leaders executives groups"
     ).split()
 )
+
+
+# Record units that are not pint units: what `kb stats --unit` also accepts for them.
+RECORD_UNITS = {
+    "percent": ("percent", "%", "pct", "percentage", "per cent", "percentage points", "points"),
+    "currency": ("currency", "money", "$", "£", "€", "¥"),
+    "count": ("count", "counts", "number", "people"),
+    "times": ("times", "x", "multiplier", "fold"),
+    "dimensionless": ("dimensionless", "ratio", "number without unit", "unitless"),
+}
+
+
+def canonical_unit(text: str) -> str | None:
+    """The record unit a user means by `text`: 'km' -> 'kilometer', '%' -> 'percent', 'USD' -> 'currency'."""
+    t = text.strip()
+    low = t.lower()
+    for name, forms in RECORD_UNITS.items():
+        if low in forms:
+            return name
+    if t.upper() in CURRENCY_CODES or t in CURRENCY_SIGNS or low in CURRENCY_WORDS:
+        return "currency"
+    for written, name in UNITS:
+        if t in written or low in (w.lower() for w in written) or low == name.lower():
+            return name
+    return None
