@@ -332,9 +332,8 @@ def _not_a_statistic(s: str, start: int, end: int, has_unit: bool) -> bool:
         return True  # ages of people: "a 45-year-old", "John Smith, 45, said"
     if re.match(r"\(k\)", after):
         return True  # "401(k)"
-    if re.match(r":\d", after) or re.search(r"\d:$", before):
-        return True  # a ratio or a score: "50:50", "3:1"
-    return False
+    # a ratio or a score: "50:50", "3:1"
+    return bool(re.match(r":\d", after) or re.search(r"\d:$", before))
 
 
 def _is_year(n: _Num, s: str) -> bool:
