@@ -49,3 +49,54 @@ def test_findings_and_recommendations() -> None:
         "• Funding training places in rural areas.",
     ]
     assert all(c.organization == "Forum" for c in recs)
+
+
+# A test set of attribution patterns, written for these tests: (paragraphs, expected speakers in order).
+ATTRIBUTIONS = [
+    (
+        [
+            "Governor Ellen Park spoke first.",
+            "“We will fix the roads,” Park said.",
+            "Mayor Tom Reyes, who has split from his party on taxes, told reporters the plan was late.",
+            "“It is far too slow,” he said.",
+        ],
+        ["Ellen Park", "Tom Reyes"],  # surname; "he" is the nearest person named before it
+    ),
+    (
+        [
+            "“The data are clear,” said Amy Liu, an economist at the Urban Institute.",
+            "Rates rose again in May, said Omar Haddad, a lender in Ohio. “Nobody expected it,” he said.",
+        ],
+        ["Amy Liu", "Omar Haddad"],  # the name in the quote's own paragraph beats the previous speaker
+    ),
+    (
+        [
+            "Omar Haddad runs a bakery.",
+            "“Flour doubled in price,” according to Priya Nair, who supplies him.",
+        ],
+        ["Priya Nair"],
+    ),
+    (
+        [
+            "Trump praised the deal. “It is the best deal ever made,” he said.",
+            "Despite a “historic” agreement, talks stalled.",  # a term in quotes, not a quotation
+        ],
+        ["Trump"],
+    ),
+    (
+        [
+            "“We are done negotiating,” Chen wrote in an email. “The offer stands.",
+            "“Take it or leave it.”",  # the quote runs over two paragraphs: one claim
+        ],
+        ["Chen"],
+    ),
+]
+
+
+def test_quote_attribution_patterns() -> None:
+    for paragraphs, speakers in ATTRIBUTIONS:
+        text = "\n\n".join(paragraphs)
+        doc = CleanDoc(path="t.txt", kind="txt", sha="2" * 64, text=text, meta=Metadata())
+        quotes = [c for c in extract_claims(doc) if c.kind == "quote"]
+        got = [(c.speaker or "").split(",")[0] for c in quotes]
+        assert got == speakers, (paragraphs, got)

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 from kb.ingest.segment import blocks, sentence_spans
 from kb.records import Claim, CleanDoc
 
-_SAY = r"(?:says|said|notes|noted|adds|added|explains|explained|argues|argued|writes|wrote|states|stated|told|tells|warns|warned|believes|continues|continued|observes|observed|points out|pointed out|according to)"
-_NAME = r"[A-Z][a-z]+(?:[-\s](?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]\.)){1,2}"
+_SAY = (
+    r"(?:says|said|notes|noted|adds|added|explains|explained|argues|argued|writes|wrote|states|stated|told|"
+    r"tells|warns|warned|believes|continues|continued|observes|observed|points out|pointed out|tweeted|"
+    r"asked|asks|replied|replies|testified|recalled|insisted|insists|admitted|acknowledged|announced|"
+    r"declared|emailed|according to)"
+)
+_NAME = (
+    r"[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-\s](?:[A-Z][a-z'’]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z'’]+)?|[A-Z]\.)){1,2}"
+)
 _ROLE = r"(?:,\s(?P<role>[^,.“”\"]{3,90}?))?(?=[,.;:]|\s(?:in|on)\s(?:the|his|her|a)\b|$)"
 # “...,” says Ana Ruiz, senior economist ... / “...,” Ruiz notes / “...,” he said
 _AFTER = re.compile(
@@ -109,6 +116,7 @@ class _People:
         self.people: list[_Person] = []
 
     def add(self, name: str, role: str | None) -> _Person:
+        name = _TITLE_WORD.sub("", name)
         for p in self.people:
             if p.name == name:
                 if role and not p.role:
@@ -133,27 +141,135 @@ class _People:
         return None
 
     def scan(self, text: str) -> None:
-        found = [(m.start(), m["name"], m["role"]) for m in _PERSON_INTRO.finditer(text)]
+        """Remember the people `text` names: 'Ana Ruiz, an economist', 'Ruiz said', 'Mr. Trump'."""
+        found = [
+            (m.start(), m["name"], m["role"])
+            for m in _PERSON_INTRO.finditer(text)
+            if _person_name(m["name"]) and _ROLE_OK.match(m["role"])
+        ]
         found += [(m.start("name"), m["name"], m["role"]) for m in _ROLE_FIRST.finditer(text)]
-        for _, name, role in sorted(found):
-            self.add(_SAY_WORDS.sub("", name), role)
+        found += [(m.start(), m["name"] or m["name2"], None) for m in _TITLED.finditer(text)]
+        found += [
+            (m.start("name"), m["name"], None)
+            for m in (*_SUBJECT_SAYS.finditer(text), *_SUBJECT_ACTS.finditer(text))
+            if _person_name(m["name"])
+        ]
+        for _, name, role in sorted(found, key=lambda t: t[0]):
+            name = _SAY_WORDS.sub("", name)
+            if " " in name or not self.resolve_name(name):
+                self.add(name, role)
+            else:
+                self.resolve(name)
+
+    def resolve_name(self, mention: str) -> _Person | None:
+        for p in reversed(self.people):
+            if mention in (p.name, p.name.split()[-1], p.name.split()[0]):
+                return p
+        return None
+
+
+_NOT_NAME = frozenset(
+    (
+        "despite but and the in on at for with after before when while if as although since during "
+        "however meanwhile still yet so then now today yesterday this that these those there here it "
+        "he she they we i you his her their our my its a an one some many most all each every no not "
+        "according asked told"
+    ).split()
+)
+_PLACE_WORDS = frozenset(
+    (
+        "states kingdom america africa europe asia union nations street avenue road university college "
+        "school department ministry court house senate congress committee council association company "
+        "corporation corp inc ltd group bank agency institute center centre foundation party county city "
+        "river valley island islands york virginia carolina dakota jersey mexico hampshire zealand "
+        "service services news times post journal magazine network"
+    ).split()
+)
+_ROLE_OK = re.compile(
+    r"^(?!(?:and|or|but|who|which|where|when|while|as|to|in|on|at|with|for|from|has|have|had|is|was|said)\b)"
+    r"(?:a|an|the|[a-z]\w*|[A-Z]{2,}\b|(?:Chief|Senior|Former|Executive|Vice|Co-|President|Director|Professor)\w*)"
+)
+_TITLE_WORD = re.compile(
+    r"^(?:(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Sgt|Lt|Col|Capt)\.?|President|Senator|Governor|Mayor|Minister|"
+    r"Chancellor|Judge|Justice|Secretary|Professor|Chairman|Chairwoman|Commissioner|Director|Representative)\s+"
+)
+_TITLED = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Sgt|Lt|Col|Capt)\.?\s(?P<name>[A-Z][a-z’'-]+(?:\s[A-Z][a-z’'-]+)?)"
+    r"|\b(?:President|Senator|Governor|Mayor|Minister|Chancellor|Judge|Justice|Secretary|Professor|Chairman|"
+    r"Chairwoman|Commissioner|Director|Representative)\s(?P<name2>[A-Z][a-z’'-]+(?:\s[A-Z][a-z’'-]+)?)"
+)
+_SUBJECT_SAYS = re.compile(
+    rf"(?:^|[.!?”\"]\s+|,\s|\bthat\s)(?P<name>{_NAME}|[A-Z][a-zA-Z’'-]{{2,}})(?:,\s(?:who|a|an|the)\b[^“”\"]{{0,120}}?,)?\s{_SAY}\b"
+)
+
+
+# "Trump praised the deal.": a named subject doing something, for resolving a later "he"/"she"
+_SUBJECT_ACTS = re.compile(
+    rf"(?:^|[.!?”\"]\s+)(?P<name>{_NAME}|[A-Z][a-zA-Z’'-]{{2,}})\s(?:[a-z]+ed|met|ran|won|lost|spoke|wrote|took|"
+    rf"gave|sent|told|made|said|went)\b"
+)
+
+
+def _person_name(name: str | None) -> bool:
+    """A plausible person's name: not a sentence opener, a place or an organisation."""
+    if not name:
+        return False
+    words = name.replace(".", " ").split()
+    if not words or words[0].lower() in _NOT_NAME or words[-1].lower() in _PLACE_WORDS:
+        return False
+    return not any(w.lower() in _PLACE_WORDS for w in words)
 
 
 def _speaker(para: str, people: _People) -> _Person | None:
+    """Who the paragraph's quote is attributed to, by the attribution in this paragraph only:
+    '” says Ana Ruiz', '” Ruiz said', 'Ruiz said ... “', 'said Ruiz ... “', then '” he said'
+    (a pronoun resolved to the nearest person named before it)."""
     m = _AFTER.search(para)
+    pronoun = None
     if m:
         name = m["name1"] or m["name2"]
-        if name and (" " in name):
-            return people.add(name, m["role"] if m["name1"] else None)
-        if name:
-            return people.resolve(name)
+        if name and name.lower() in _PRONOUNS:
+            pronoun = (m.start(), name)
+        else:
+            person = _named(people, name, m["role"] if m["name1"] else None)
+            if person:
+                return person
     m = _BEFORE.search(para)
-    if m:
-        name = _SAY_WORDS.sub("", m["name"])
-        if " " in name:
-            return people.add(name, m["role"])
-        return people.resolve(name)
+    if m and _person_name(_SAY_WORDS.sub("", m["name"])):
+        person = _named(people, _SAY_WORDS.sub("", m["name"]), m["role"])
+        if person:
+            return person
+    for pattern in (_SAYS_NAME, _SUBJECT_SAYS):
+        for m in pattern.finditer(para):
+            if _person_name(m["name"]):
+                person = _named(people, m["name"], m.groupdict().get("role"))
+                if person:
+                    return person
+    if pronoun is None:
+        m = _PRONOUN_SAYS.search(para)
+        pronoun = (m.start(), m["pron"]) if m else None
+    if pronoun:
+        people.scan(para[: pronoun[0]])  # "said Mary Lovely, an economist. “…,” she said"
+        return people.resolve(pronoun[1])
     return None
+
+
+_SAYS_NAME = re.compile(rf"\b(?:said|says|according to|told|wrote|added|noted)\s(?P<name>{_NAME}){_ROLE}")
+_PRONOUN_SAYS = re.compile(rf"\b(?P<pron>he|she)\s{_SAY}\b")
+
+
+def _named(people: _People, name: str | None, role: str | None) -> _Person | None:
+    """The person a mention names: a full name is added, a surname or pronoun resolved."""
+    if not name:
+        return None
+    if name.lower() in _PRONOUNS:
+        return people.resolve(name)
+    if not _person_name(name):
+        return None
+    name = _TITLE_WORD.sub("", name)
+    if " " in name:
+        return people.add(name, role)
+    return people.resolve(name) or people.add(name, role)
 
 
 def extract_claims(doc: CleanDoc) -> list[Claim]:
@@ -167,6 +283,9 @@ def extract_claims(doc: CleanDoc) -> list[Claim]:
     for start, end in quote_spans:
         para = text[start:end]
         people.scan(text[:start][-600:])
+        segments = re.findall(r"[“\"]([^”\"]+)[”\"]?", para)
+        if segments and max(len(x.split()) for x in segments) < 4 and not _AFTER.search(para):
+            continue  # a term in quotation marks ("a “historic” deal"), not a quotation
         person = _speaker(para, people)
         if person is None and not re.search(
             r"\b(?:study|report|survey|research|poll|percent|per cent)\b|%", para, re.I
