@@ -339,6 +339,9 @@ def _clean_np(words: list[str], count: bool = False) -> str | None:
         bare = w.strip("“”\"'(),.;:!?[]")
         low = bare.lower()
         stop = low in _STOP and not (bare.isupper() and len(bare) > 1)  # "IT" is not "it"
+        if count and low in ("and", "&") and out and not _PLURAL_HEAD.match(out[-1]) and w == bare:
+            out.append(bare)  # "1,100 top IT and marketing executives"
+            continue
         if (
             not bare
             or (stop and not (out == [] and _DETERMINER.match(bare) and not count))
