@@ -314,6 +314,11 @@ def _classify(sentence: str, q: Quantity) -> tuple[str | None, str | None]:
     ):
         return None, None  # "two new studies", "the two functions": things named in prose, not a figure
     if np:
+        # "the 20 million residents of Delhi", "62 satellites of Saturn": whose they are belongs to it
+        tail = rest[rest.find(np) + len(np) :] if np in rest else ""
+        of = re.match(r"\s+of\s+((?:the\s+)?(?:[A-Z][\w’'-]*|[a-z][\w-]*)(?:\s+[A-Z][\w’'-]*){0,2})", tail)
+        if of and not _PLURAL_HEAD.match(of.group(1).split()[-1]) or (of and of.group(1)[:1].isupper()):
+            np = f"{np} of {of.group(1)}"
         return "count", np
     m = _COUNT_AFTER_OF.match(rest)
     if m:  # "11 of the 12 cities", "2.5 million of these deaths"
@@ -387,6 +392,8 @@ def _np_before(text: str) -> str | None:
         stop = bare.lower() in _STOP and not (bare.isupper() and len(bare) > 1)
         if stop and not (bare.lower() in ("of", "and", "&") and out):
             break
+        if not out and bare.lower() in ("of", "and", "&", "or"):
+            break  # a noun phrase does not end in "of": "the age of 65 years"
         if re.match(r"^\d", bare) and not re.search(r"[A-Za-z]", bare):
             break
         if (
@@ -436,6 +443,7 @@ def _population(
             _in_brackets,
             _modifies_hyphen,
             _measured_for,
+            _modifies,
             _clause_np,
             _near_subject,
             _verb_subject,
@@ -555,7 +563,9 @@ def _measured_for(sentence: str, before: str, nxt: str, unit: str) -> str | None
 def _nearest_np(before: str) -> str | None:
     """The last noun phrase before the figure, when no clause structure was found."""
     words = before.split()
-    while words and (words[-1].lower().strip("(,") in _STOP or re.search(r"\d", words[-1])):
+    while words and (
+        words[-1].lower().strip("(,") in _STOP | {"of", "and", "or"} or re.search(r"\d", words[-1])
+    ):
         words.pop()
     np = _np_before(" ".join(words))
     return np if np and _good_np(np) else None
