@@ -317,7 +317,7 @@ def _classify(sentence: str, q: Quantity) -> tuple[str | None, str | None]:
         # "the 20 million residents of Delhi", "62 satellites of Saturn": whose they are belongs to it
         tail = rest[rest.find(np) + len(np) :] if np in rest else ""
         of = re.match(r"\s+of\s+((?:the\s+)?(?:[A-Z][\w’'-]*|[a-z][\w-]*)(?:\s+[A-Z][\w’'-]*){0,2})", tail)
-        if of and not _PLURAL_HEAD.match(of.group(1).split()[-1]) or (of and of.group(1)[:1].isupper()):
+        if of and (not _PLURAL_HEAD.match(of.group(1).split()[-1]) or of.group(1)[:1].isupper()):
             np = f"{np} of {of.group(1)}"
         return "count", np
     m = _COUNT_AFTER_OF.match(rest)
