@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,14 +177,29 @@ class KnowledgeBase:
         on_skip: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
         """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+        from kb.errors import InputError
         from kb.pipeline.ingest import ingest_paths
 
+        # Nothing given on the command line is silently ignored, and a typo creates no index.
+        for p in paths:
+            if re.match(r"^[a-z][a-z0-9+.-]*:/", str(p), re.I) and not Path(p).exists():
+                raise InputError(str(p), "web addresses are not read yet; save the page and ingest the file")
+        if paths and not any(Path(p).exists() for p in paths):
+            missing = ", ".join(str(p) for p in paths)
+            raise InputError(missing, "no such file or folder; nothing was ingested")
+        existed = self.exists
         lock = self._lock()
         try:
             if self._store is None:
                 self._store = self._open_store()
             self._check_model()
             report = ingest_paths(self, paths, prune, progress or Progress(), on_skip)
+            if paths and report.skipped and not (report.added or report.updated or report.unchanged):
+                if not existed:  # the index this call created holds nothing: leave no trace of it
+                    self.close()
+                    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+                        (self.directory / name).unlink(missing_ok=True)
+                return report  # IngestReport.nothing_read: the CLI exits 1
             self.vector_index()  # rebuild and save now, not on the next query
             return report
         finally:
@@ -209,13 +225,48 @@ class KnowledgeBase:
             lock.release()
 
     def rebuild(self, progress: Progress | None = None) -> IngestReport:
-        """Re-read, re-clean and re-embed every stored document from its source file."""
-        paths = [d.path for d in self.store.documents()]
-        self.close()
-        for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", "vectors.faiss", "manifest.json"):
-            (self.directory / name).unlink(missing_ok=True)
-        self._vindex = None
-        return self.ingest(paths, progress=progress)
+        """Re-read, re-clean and re-embed every stored document from its source file.
+
+        The new index is built beside the old one, under the write lock, and swapped in only when
+        it is complete: a kill, Ctrl-C or full disk at any moment leaves the old index whole."""
+        import shutil
+        import tempfile
+
+        from kb.errors import InputError
+
+        lock = self._lock()
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            paths = [d.path for d in self._store.documents()]
+            gone = [p for p in paths if not Path(p).exists()]
+            if gone:
+                raise InputError(
+                    gone[0],
+                    f"{len(gone)} indexed source files are gone (first: {gone[0]}); a rebuild would drop "
+                    "their documents. Restore them, or remove them on purpose with `kb ingest --prune`",
+                )
+            tmp = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=self.directory))
+            try:
+                fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder)
+                report = fresh.ingest(paths, progress=progress)
+                fresh.close()
+                # Swap: the store is the source of truth and moves first, atomically; the faiss
+                # files are derived (a stale manifest is detected and rebuilt from the store).
+                self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.close()
+                self._vindex = None
+                for name in (DB_FILE + "-wal", DB_FILE + "-shm"):
+                    (self.directory / name).unlink(missing_ok=True)
+                os.replace(tmp / DB_FILE, self.directory / DB_FILE)
+                for name in ("vectors.faiss", "manifest.json"):
+                    if (tmp / name).exists():
+                        os.replace(tmp / name, self.directory / name)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            return report
+        finally:
+            lock.release()
 
     # -- query ----------------------------------------------------------------
 

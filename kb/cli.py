@@ -124,16 +124,25 @@ def ingest(paths: tuple[Path, ...], prune: bool, index_dir: Path, quiet: bool) -
     """Add or update documents from files and folders (default: corpus/).
 
     Unchanged files are skipped without embedding; changed files replace their
-    old records; unreadable files are reported and skipped.
+    old records; unreadable files are reported and skipped. Documents are stored
+    under their absolute path, so --prune (alone: prune only) removes exactly the
+    documents whose files are gone, whichever directory it runs in. Exits 1 when
+    nothing given could be read.
     """
+    from kb import render
+
     kb = _kb(index_dir)
     report = kb.ingest(
-        list(paths) or [Path(DEFAULT_CORPUS)],
+        list(paths) or ([] if prune else [Path(DEFAULT_CORPUS)]),  # --prune alone prunes, nothing else
         prune=prune,
         progress=BarProgress(not quiet and sys.stderr.isatty()),
-        on_skip=lambda p, r: click.echo(f"kb: skipped {p}: {r}", err=True),
+        on_skip=lambda p, r: click.echo(f"kb: skipped {render.where(p)}: {r}", err=True),
     )
     _ingest_report(report, quiet)
+    if report.nothing_read:
+        raise click.ClickException(
+            f"none of the {len(report.skipped)} files given could be read; nothing was ingested"
+        )
 
 
 def _ensure_index(kb: Any, quiet: bool) -> None:
@@ -219,7 +228,7 @@ def clean(paths: tuple[Path, ...], as_json: bool) -> None:
     for result in clean_paths(paths):
         if isinstance(result, InputError):
             failed += 1
-            click.echo(f"kb: skipped {result.path}: {result.reason}", err=True)
+            click.echo(f"kb: skipped {render.where(result.path)}: {result.reason}", err=True)
             if as_json:
                 _emit(render.dumps({"path": result.path, "text": "", "error": result.reason}))
             continue
@@ -286,7 +295,7 @@ def docs(as_json: bool, index_dir: Path) -> None:
         if as_json:
             _emit(render.dumps(d.to_dict()))
         else:
-            click.echo(f"{d.id}  {d.citekey:<24} {d.path}  {render.short_citation(d)}")
+            click.echo(f"{d.id}  {d.citekey:<24} {render.where(d.path)}  {render.short_citation(d)}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -225,6 +225,11 @@ class IngestReport:
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason)
     embedded: int = 0  # texts actually sent to the model
 
+    @property
+    def nothing_read(self) -> bool:
+        """Files were given but none could be read (a typo, a folder of images)."""
+        return bool(self.skipped) and not (self.added or self.updated or self.unchanged)
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -5,11 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import textwrap
 from collections.abc import Iterable
 from typing import Any
 
 from kb.records import DocInfo
+
+
+def where(path: str | None) -> str:
+    """A stored (absolute) path as the terminal shows it: relative to the current directory when
+    inside it, so `kb ask` output stays short; JSON output keeps the absolute path."""
+    if not path or not os.path.isabs(path):
+        return path or ""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def dumps(obj: Any) -> str:
@@ -49,7 +62,7 @@ def summary_text(summary: Any) -> list[str]:
             )
     lines.append("Sources:")
     for n, doc in enumerate(summary.sources, start=1):
-        lines.append(f"  [{n}] {short_citation(doc)} ({doc.path})")
+        lines.append(f"  [{n}] {short_citation(doc)} ({where(doc.path)})")
     lines.append("")
     lines.append("Passages:")
     return lines
@@ -98,7 +111,9 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
         if color:
             body = body.replace("»", "\x1b[1m").replace("«", "\x1b[0m")
         lines.append(f"#{hit.rank} {short_citation(hit.doc)}")
-        lines.append(f"    {hit.doc.path}:{hit.start}-{hit.end}  [@{hit.doc.citekey}]  score {hit.score:.3f}")
+        lines.append(
+            f"    {where(hit.doc.path)}:{hit.start}-{hit.end}  [@{hit.doc.citekey}]  score {hit.score:.3f}"
+        )
         lines.append(body)
         for s in hit.statistics:
             pop = f" of {s.population}" if s.population else ""
@@ -139,7 +154,7 @@ def stats_text(records: Iterable[dict[str, Any]]) -> str:
         change = f" ({r['change']})" if r.get("change") else ""
         out.append(f"{value} {unit}{change}  «{r['value_text']}»{pop}{src}")
         out.append(f"    {r['sentence']}")
-        out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
+        out.append(f"    {where(doc.get('path'))}:{r['start']}-{r['end']}  [{r['id']}]")
     return "\n".join(out) + ("\n" if out else "No statistics found.\n")
 
 
@@ -219,7 +234,7 @@ def claims_text(records: Iterable[dict[str, Any]]) -> str:
         who = ", ".join(x for x in (r.get("speaker"), r.get("organization")) if x)
         out.append(f"[{r['kind']}]{' ' + who if who else ''}")
         out.append(textwrap.fill(r["text"], 96, initial_indent="    ", subsequent_indent="    "))
-        out.append(f"    {doc.get('path')}:{r['start']}-{r['end']}  [{r['id']}]")
+        out.append(f"    {where(doc.get('path'))}:{r['start']}-{r['end']}  [{r['id']}]")
     return "\n".join(out) + ("\n" if out else "No claims found.\n")
 
 
@@ -233,7 +248,7 @@ def verify_json(report: Any) -> dict[str, Any]:
 
 
 def verify_text(report: Any) -> str:
-    lines = [f"{p.kind:<9} {p.path}: {p.detail}" for p in report.problems]
+    lines = [f"{p.kind:<9} {where(p.path)}: {p.detail}" for p in report.problems]
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
     lines.append(f"verified {report.documents} documents, {report.records} records: {verdict}")
     return "\n".join(lines) + "\n"
@@ -256,7 +271,7 @@ def check_text(results: Iterable[Any], draft: str) -> str:
                 out.append(
                     f"           the source says {m['value_text']}: {textwrap.shorten(m['sentence'], 100)}"
                 )
-            out.append(f"           {r.citation}  {doc.get('path')}:{m['start']}-{m['end']}")
+            out.append(f"           {r.citation}  {where(doc.get('path'))}:{m['start']}-{m['end']}")
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sourced", "mismatched", "unsourced"))
     out.append(f"{sum(counts.values())} figures: {summary}" if counts else "No figures found in the draft.")
     return "\n".join(out) + "\n"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,7 +27,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 M001_INITIAL = """
@@ -114,10 +115,26 @@ M002_DOC_LINES = """
         ALTER TABLE documents ADD COLUMN shared_fp TEXT NOT NULL DEFAULT '';
 """
 
-# Ordered, named migrations: (name, SQL script). Append new ones; never edit a shipped one.
-MIGRATIONS: list[tuple[str, str]] = [
+
+def m003_absolute_paths(db: sqlite3.Connection, index_dir: Path) -> None:
+    """Documents were stored under paths relative to the directory `kb ingest` ran in; store them
+    absolute. A relative path is resolved against the index's parent directory (where `kb ingest`
+    runs with the default ./index), else against the current directory if the file is there."""
+    rows = db.execute("SELECT id, path FROM documents").fetchall()
+    for doc_id, path in rows:
+        if os.path.isabs(path) or ":" in path.split("/")[0]:  # absolute, or a key such as a BEIR id
+            continue
+        candidates = [index_dir.parent / path, Path.cwd() / path]
+        found = next((c for c in candidates if c.exists()), candidates[0])
+        db.execute("UPDATE documents SET path = ? WHERE id = ?", (str(found.resolve()), doc_id))
+
+
+# Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
+# Append new ones; never edit a shipped one.
+MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_doc_lines", M002_DOC_LINES),
+    ("m003_absolute_paths", m003_absolute_paths),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -224,6 +241,15 @@ class Store:
                 continue
             log.info("applying migration %s", name)
             try:
+                if callable(sql):
+                    self.db.execute("BEGIN IMMEDIATE")
+                    sql(self.db, self.path.parent)
+                    self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                    )
+                    self.db.execute("COMMIT")
+                    continue
                 # executescript commits any open transaction first, so BEGIN goes inside the script.
                 self.db.executescript(
                     f"BEGIN IMMEDIATE;\n{sql}\n"

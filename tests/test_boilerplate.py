@@ -116,7 +116,7 @@ def test_an_index_from_before_line_keys_is_migrated_and_learns_them(tmp_path: Pa
         report = kb.ingest([a, b])
         assert len(report.added) == 2
         assert ABOUT not in kb.store.doc_text(kb.store.find_doc(str(a)).id)
-        assert kb.store.get_meta("schema_version") == "2"
+        assert kb.store.get_meta("schema_version") == "3"
     finally:
         kb.close()
 

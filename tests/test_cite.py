@@ -41,8 +41,9 @@ def _pandoc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_citation_keys_are_readable_unique_and_stable(indexed: CliRunner, corpus_copy: Path) -> None:
     keys = {d["path"]: d["citekey"] for d in _docs(indexed)}
-    assert keys["corpus/002_56e87b44efce0d55.txt"] == "wailgum2010cmos"
-    assert keys["corpus/001_1ef42641c07f7103.txt"] == "smithndcio"
+    assert all(Path(p).is_absolute() for p in keys)  # stored paths do not depend on the cwd
+    assert keys[str(corpus_copy.resolve() / "002_56e87b44efce0d55.txt")] == "wailgum2010cmos"
+    assert keys[str(corpus_copy.resolve() / "001_1ef42641c07f7103.txt")] == "smithndcio"
     assert len(set(keys.values())) == len(keys)
     # Re-ingesting, even after another file changed, keeps every key.
     (corpus_copy / "new.md").write_text("# Extra notes\n\nA short note about CIOs and their budgets.\n")
@@ -151,7 +152,7 @@ def test_verify_finds_corrupt_records_and_missing_sources(indexed: CliRunner, co
     result = indexed.invoke(cli, ["verify", "--json"])
     assert result.exit_code == 1
     kinds = sorted((p["kind"], p["path"]) for p in json.loads(result.stdout)["problems"])
-    assert ("missing", "corpus/000_5cbb94a0aa304e13.txt") in kinds
+    assert ("missing", str(corpus_copy.resolve() / "000_5cbb94a0aa304e13.txt")) in kinds
     assert any(kind == "mismatch" for kind, _ in kinds)
 
 

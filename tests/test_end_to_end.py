@@ -112,6 +112,6 @@ def test_verify_passes_then_reports_an_edited_source(in_real_kb: Path) -> None:
         bad = runner.invoke(cli, ["verify", "--json", "--index", "idx"])
         assert bad.exit_code == 1
         problems = json.loads(bad.stdout)["problems"]
-        assert [(p["path"], p["kind"]) for p in problems] == [("corpus/002_56e87b44efce0d55.txt", "stale")]
+        assert [(p["path"], p["kind"]) for p in problems] == [(str(edited.resolve()), "stale")]
     finally:
         edited.write_bytes(original)

@@ -48,12 +48,9 @@ def max_bytes() -> int:
 
 
 def display_path(path: Path) -> str:
-    """The path as kb stores and prints it: relative to the working directory when inside it."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
+    """The path as kb stores it: absolute and resolved (symlinks followed), so a document's location
+    is the same whichever directory kb runs in (`kb ingest --prune` from elsewhere removes nothing)."""
+    return str(Path(os.path.abspath(path)).resolve())
 
 
 def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError | None]]:
