@@ -305,6 +305,7 @@ class KnowledgeBase:
         out = doc.to_dict()
         out["text"] = self.store.doc_text(doc.id)
         out["removed"] = self.store.doc_removed(doc.id)
+        out["pages"] = [{"page": p, "start": a, "end": b} for p, a, b in self.store.doc_pages(doc.id)]
         return out
 
     def statistics(

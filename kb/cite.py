@@ -119,7 +119,13 @@ def study_key(org: str, title: str, year: str) -> str:
 def document_item(doc: dict[str, Any]) -> dict[str, Any]:
     """The CSL-JSON item of an indexed document."""
     # Saved pages and scrapes are web pages (URL or not); Markdown notes are manuscripts.
-    kind = "manuscript" if doc.get("kind") == "md" and not doc.get("url") else "webpage"
+    kind = (
+        "report"
+        if doc.get("kind") in ("pdf", "docx")
+        else "manuscript"
+        if doc.get("kind") == "md" and not doc.get("url")
+        else "webpage"
+    )
     item: dict[str, Any] = {"id": doc["citekey"], "type": kind}
     if doc.get("title"):
         item["title"] = doc["title"]
@@ -212,10 +218,11 @@ def markdown(entries: Iterable[tuple[str, dict[str, Any], list[dict[str, Any]]]]
             notes.setdefault(key, reference_md(items[1], via=doc_item))
         else:
             notes.setdefault(key, reference_md(doc_item))
+        page = f" (p. {record['page']})" if kind != "document" and record.get("page") else ""
         if kind == "statistic":
-            out.append(f"> {record['sentence']}[^{key}]")
+            out.append(f"> {record['sentence']}{page}[^{key}]")
         elif kind == "claim":
-            out.append(f"> {record['text']}[^{key}]")
+            out.append(f"> {record['text']}{page}[^{key}]")
         if kind != "document":
             out.append("")
     out.extend(f"[^{k}]: {v}" for k, v in notes.items())

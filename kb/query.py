@@ -52,10 +52,11 @@ def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
     """Each hit with the statistics inside it and the claims that overlap it."""
     from dataclasses import replace
 
-    from kb.records import Claim, Statistic
+    from kb.records import Claim, Statistic, page_at
 
     by_doc_stats: dict[str, list[dict[str, Any]]] = {}
     by_doc_claims: dict[str, list[dict[str, Any]]] = {}
+    pages: dict[str, list[tuple[int, int, int]]] = {}
     for h in hits:
         if h.doc.id not in by_doc_stats:
             by_doc_stats[h.doc.id] = store.statistics(h.doc.id)
@@ -70,7 +71,9 @@ def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
             for c in by_doc_claims[h.doc.id]
             if c["start"] < h.end and h.start < c["end"]
         )
-        yield replace(h, statistics=stats, claims=claims)
+        if h.doc.id not in pages:
+            pages[h.doc.id] = store.doc_pages(h.doc.id)
+        yield replace(h, statistics=stats, claims=claims, page=page_at(pages[h.doc.id], h.start))
 
 
 def rank(

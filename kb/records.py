@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def page_at(pages: tuple[tuple[int, int, int], ...] | list, offset: int) -> int | None:
+    """The page of `pages` ((page, start, end) spans) that holds `offset`."""
+    for page, start, end in pages:
+        if start <= offset <= end:
+            return int(page)
+    return None
+
+
 def content_id(*parts: object, size: int = 16) -> str:
     """A stable id: the first `size` hex digits of sha256 over the parts."""
     h = hashlib.sha256()
@@ -30,6 +38,7 @@ class Source:
     kind: str  # "txt" | "html" | "md"
     sha: str  # sha256 of the raw bytes
     encoding: str
+    meta: Metadata | None = None  # what the container states (a PDF's info dictionary, Word properties)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,11 @@ class CleanDoc:
     text: str
     meta: Metadata
     removed: tuple[Removed, ...] = ()
+    pages: tuple[tuple[int, int, int], ...] = ()  # (page, start, end) over `text`, for PDFs
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding a clean-text offset (None for documents without pages)."""
+        return page_at(self.pages, offset)
 
     @property
     def id(self) -> str:
@@ -113,6 +127,7 @@ class Statistic:
     change: str | None = None  # "up" | "down" when the figure is a change ("fell 0.5%")
     per: str | None = None  # the rate's denominator: "$1.4 billion per month" -> "month"
     tolerance: float | None = None  # "42 ± 11 years" -> 11
+    page: int | None = None  # 1-based page of a PDF document
 
     @property
     def id(self) -> str:
@@ -136,6 +151,7 @@ class Claim:
     speaker: str | None = None
     organization: str | None = None
     source: str | None = None
+    page: int | None = None  # 1-based page of a PDF document
 
     @property
     def id(self) -> str:
@@ -193,6 +209,7 @@ class Hit:
     components: dict[str, float] = field(default_factory=dict)
     statistics: tuple[Statistic, ...] = ()
     claims: tuple[Claim, ...] = ()
+    page: int | None = None  # 1-based page of a PDF document where the passage starts
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -203,6 +220,8 @@ class Hit:
             "end": self.end,
             "doc": self.doc.to_dict(),
         }
+        if self.page is not None:
+            d["page"] = self.page
         if self.best_sentence:
             d["sentence"] = {"start": self.best_sentence[0], "end": self.best_sentence[1]}
         if self.statistics:

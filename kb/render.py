@@ -190,6 +190,8 @@ def stats_markdown(records: Iterable[dict[str, Any]]) -> str:
         measure = f" {r['measure']}" if r.get("measure") else ""
         source = f" ({r['source']})" if r.get("source") else ""
         cites = "; ".join(f"@{k}" for k in keys)
+        if r.get("page"):
+            cites += f", p. {r['page']}"  # Pandoc's locator on the last key (the document)
         lines.append(f"- {r['value_text']}{about}{measure}{source} [{cites}]")
         lines.append(f"  > {r['sentence']}")
     if not lines:

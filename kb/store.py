@@ -27,7 +27,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 M001_INITIAL = """
@@ -129,12 +129,18 @@ def m003_absolute_paths(db: sqlite3.Connection, index_dir: Path) -> None:
         db.execute("UPDATE documents SET path = ? WHERE id = ?", (str(found.resolve()), doc_id))
 
 
+# PDF documents: (page, start, end) of each page in the clean text, as JSON.
+M004_PAGES = """
+        ALTER TABLE documents ADD COLUMN pages TEXT NOT NULL DEFAULT '[]';
+"""
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_doc_lines", M002_DOC_LINES),
     ("m003_absolute_paths", m003_absolute_paths),
+    ("m004_pages", M004_PAGES),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -354,6 +360,11 @@ class Store:
             raise NotFound(f"no document {doc_id!r}")
         return row[0]
 
+    def doc_pages(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """(page, start, end) of each page of a PDF document's clean text; [] for others."""
+        row = self.db.execute("SELECT pages FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return [tuple(p) for p in json.loads(row[0])] if row and row[0] else []
+
     def doc_removed(self, doc_id: str) -> list[dict[str, str]]:
         row = self.db.execute("SELECT removed FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return json.loads(row[0]) if row else []
@@ -401,8 +412,8 @@ class Store:
             m = doc.meta
             self.db.execute(
                 "INSERT INTO documents (id, path, kind, sha, clean_sha, encoding, pipeline, title, author,"
-                " date, publisher, url, language, citekey, text, removed, ingested_at, shared_fp)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " date, publisher, url, language, citekey, text, removed, ingested_at, shared_fp, pages)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     doc.path,
@@ -422,6 +433,7 @@ class Store:
                     json.dumps([{"text": r.text, "reason": r.reason} for r in doc.removed]),
                     _now(),
                     shared_fp,
+                    json.dumps([list(p) for p in doc.pages]),
                 ),
             )
             self.db.executemany("INSERT INTO doc_lines VALUES (?, ?)", [(doc.id, k) for k in line_keys])

@@ -116,7 +116,9 @@ def test_an_index_from_before_line_keys_is_migrated_and_learns_them(tmp_path: Pa
         report = kb.ingest([a, b])
         assert len(report.added) == 2
         assert ABOUT not in kb.store.doc_text(kb.store.find_doc(str(a)).id)
-        assert kb.store.get_meta("schema_version") == "3"
+        from kb.store import SCHEMA_VERSION
+
+        assert kb.store.get_meta("schema_version") == str(SCHEMA_VERSION)
     finally:
         kb.close()
 

@@ -82,7 +82,9 @@ def test_find_files_reports_missing_and_empty_folders(tmp_path: Path) -> None:
     files = [p.name for p, err in results if err is None]
     errors = [err for _, err in results if err is not None]
     assert files == ["a.md"]
-    assert len(errors) == 2 and all(isinstance(e, InputError) for e in errors)
+    assert len(errors) == 3 and all(isinstance(e, InputError) for e in errors)
+    # a file of a format kb does not read is named, with the reason, not skipped in silence
+    assert any(e.path.endswith("skip.bin") and "not a format kb reads (.bin)" in e.reason for e in errors)
 
 
 def test_symlink_loop_terminates(tmp_path: Path) -> None:

@@ -369,4 +369,8 @@ def extract_claims(doc: CleanDoc) -> list[Claim]:
                     )
                 pos += len(ln) + 1
     claims.sort(key=lambda c: (c.start, c.kind))
+    if doc.pages:
+        from dataclasses import replace
+
+        claims = [replace(c, page=doc.page_at(c.start)) for c in claims]
     return claims

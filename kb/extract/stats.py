@@ -265,6 +265,7 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                         change=_change(sentence, q),
                         per=q.per,
                         tolerance=q.tolerance,
+                        page=doc.page_at(s_start + q.start),
                     )
                 )
             _share_predicates(stats, s_start)

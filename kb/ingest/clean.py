@@ -16,7 +16,7 @@ import logging
 import re
 
 from kb.errors import EmptyDocument
-from kb.ingest import boilerplate, textclean
+from kb.ingest import textclean
 from kb.records import CleanDoc, Metadata, Removed, Source
 
 log = logging.getLogger(__name__)
@@ -29,21 +29,21 @@ def clean(source: Source, shared: frozenset[int] = frozenset()) -> CleanDoc:
 
     `shared` holds the keys of lines that recur across the collection (site chrome, see
     `boilerplate`); it applies to text scrapes and Markdown."""
-    if source.kind == "html":
-        text, meta, removed = clean_html(source.text)
-    elif source.kind == "md":
-        text, meta, removed = clean_markdown(source.text, shared)
-    else:
-        text, meta, removed = clean_plain(source.text, shared)
-    if not text.strip():
+    from kb.sources import FORMATS, merge_metadata
+
+    fmt = FORMATS.get(source.kind) or FORMATS["txt"]
+    cleaned = fmt.clean(source, shared)
+    if not cleaned.text.strip():
         raise EmptyDocument(source.path, "no article text found after cleaning")
+    meta = merge_metadata(source.meta, cleaned.meta) if source.meta else cleaned.meta
     return CleanDoc(
         path=source.path,
         kind=source.kind,
         sha=source.sha,
-        text=text,
+        text=cleaned.text,
         meta=meta,
-        removed=tuple(removed),
+        removed=cleaned.removed,
+        pages=cleaned.pages,
     )
 
 
@@ -62,11 +62,10 @@ def _join(blocks: list[tuple[str, bool]]) -> str:
 def source_line_keys(source: Source) -> frozenset[int]:
     """The line keys of what the block classifier reads for this source (none for HTML,
     whose chrome trafilatura removes)."""
-    if source.kind == "html":
-        return frozenset()
-    if source.kind == "md":
-        return boilerplate.line_keys("\n".join(t for t, _, _ in _md_blocks(source.text)))
-    return boilerplate.line_keys(source.text)
+    from kb.sources import FORMATS
+
+    fmt = FORMATS.get(source.kind) or FORMATS["txt"]
+    return fmt.line_keys(source)
 
 
 def clean_plain(text: str, shared: frozenset[int] = frozenset()) -> tuple[str, Metadata, list[Removed]]:

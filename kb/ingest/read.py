@@ -11,25 +11,18 @@ from pathlib import Path
 
 from kb.errors import EmptyDocument, InputError, UnsupportedFile
 from kb.records import Source
+from kb.sources import EXTENSIONS as _FORMAT_EXTENSIONS
+from kb.sources import FORMATS, sniff
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-}
+EXTENSIONS = _FORMAT_EXTENSIONS  # every extension a registered format reads (kb.sources)
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 _MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\x7fELF": "an ELF executable",
     b"PK\x03\x04": "a zip archive",
-    b"%PDF": "a PDF (not supported yet)",
     b"GIF8": "a GIF image",
     b"\xff\xd8\xff": "a JPEG image",
     b"\x1f\x8b": "a gzip archive",
@@ -73,12 +66,23 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError |
                 seen.add((st.st_dev, st.st_ino))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if name.startswith(".") or Path(name).suffix.lower() not in EXTENSIONS:
+                    if name.startswith("."):
+                        continue
+                    if Path(name).suffix.lower() not in EXTENSIONS:
+                        # named once, with the reason, and counted in the summary
+                        suffix = Path(name).suffix or "(no extension)"
+                        yield (
+                            Path(root) / name,
+                            UnsupportedFile(
+                                display_path(Path(root) / name), f"not a format kb reads ({suffix})"
+                            ),
+                        )
                         continue
                     found = True
                     yield Path(root) / name, None
             if not found:
-                yield path, UnsupportedFile(str(path), "no .txt, .md or .html files in this folder")
+                kinds = ", ".join(sorted({e for e in EXTENSIONS if len(e) <= 5}))
+                yield path, UnsupportedFile(str(path), f"no files kb reads in this folder ({kinds})")
         elif path.exists():
             yield path, None
         else:
@@ -86,9 +90,10 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError |
 
 
 def detect_kind(path: Path, head: bytes) -> str | None:
-    """txt, md or html, from the extension, or from the content when the extension says nothing."""
-    kind = EXTENSIONS.get(path.suffix.lower())
-    if _HTML_START.match(head[:4096]):
+    """The format's kind (kb.sources.FORMATS), from the content where it says (a PDF, an HTML
+    page saved as .txt), else from the extension."""
+    kind = sniff(head) or EXTENSIONS.get(path.suffix.lower())
+    if kind in (None, "txt", "md") and _HTML_START.match(head[:4096]):
         return "html"
     return kind
 
@@ -148,12 +153,25 @@ def read_source(path: Path) -> Source:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
     if not data.strip():
         raise EmptyDocument(name, "empty file")
+    kind = detect_kind(path, data)
+    fmt = FORMATS.get(kind or "")
+    if fmt is not None and fmt.binary and fmt.to_text is not None:
+        text, encoding, meta = fmt.to_text(data, name)
+        if not text.strip():
+            raise EmptyDocument(name, "no text")
+        return Source(
+            path=name,
+            text=text,
+            kind=fmt.kind,
+            sha=hashlib.sha256(data).hexdigest(),
+            encoding=encoding,
+            meta=meta,
+        )
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise UnsupportedFile(name, f"binary file ({what})")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnsupportedFile(name, "binary file (contains NUL bytes)")
-    kind = detect_kind(path, data)
     if kind is None:
         raise UnsupportedFile(name, f"unsupported file type {path.suffix or '(no extension)'!r}")
     text, encoding = decode(data, name)

@@ -62,9 +62,13 @@ class Target(Protocol):
 def pipeline_version() -> str:
     """A hash of the code that turns a file into records: any change to it re-processes
     documents on the next ingest (vectors are cached by text, so only changed text is re-embedded)."""
+    from kb.sources import FORMATS
+
     h = hashlib.sha256()
     root = Path(__file__).parent.parent
-    for name in PIPELINE_MODULES:
+    names = [*PIPELINE_MODULES, "sources/__init__.py"]
+    names += sorted({m for f in FORMATS.values() for m in f.modules} - set(names))
+    for name in names:
         h.update((root / name).read_bytes())
     return h.hexdigest()[:12]
 
