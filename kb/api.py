@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,16 +174,17 @@ class KnowledgeBase:
         prune: bool = False,
         progress: Progress | None = None,
         on_skip: Callable[[str, str], None] | None = None,
+        fetch: bool = True,
     ) -> IngestReport:
-        """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+        """Add, update or (with prune) remove documents from files, folders and web addresses;
+        unchanged files and pages cost no embedding. With `fetch` False an address is read from
+        the snapshot the index holds."""
         from kb.errors import InputError
         from kb.pipeline.ingest import ingest_paths
+        from kb.sources.web import is_url
 
         # Nothing given on the command line is silently ignored, and a typo creates no index.
-        for p in paths:
-            if re.match(r"^[a-z][a-z0-9+.-]*:/", str(p), re.I) and not Path(p).exists():
-                raise InputError(str(p), "web addresses are not read yet; save the page and ingest the file")
-        if paths and not any(Path(p).exists() for p in paths):
+        if paths and not any(is_url(str(p)) or Path(p).exists() for p in paths):
             missing = ", ".join(str(p) for p in paths)
             raise InputError(missing, "no such file or folder; nothing was ingested")
         existed = self.exists
@@ -193,7 +193,7 @@ class KnowledgeBase:
             if self._store is None:
                 self._store = self._open_store()
             self._check_model()
-            report = ingest_paths(self, paths, prune, progress or Progress(), on_skip)
+            report = ingest_paths(self, paths, prune, progress or Progress(), on_skip, fetch)
             if paths and report.skipped and not (report.added or report.updated or report.unchanged):
                 if not existed:  # the index this call created holds nothing: leave no trace of it
                     self.close()
@@ -239,7 +239,9 @@ class KnowledgeBase:
             if self._store is None:
                 self._store = self._open_store()
             paths = [d.path for d in self._store.documents()]
-            gone = [p for p in paths if not Path(p).exists()]
+            from kb.sources.locate import exists
+
+            gone = [p for p in paths if not exists(p, self._store)]
             if gone:
                 raise InputError(
                     gone[0],
@@ -249,7 +251,12 @@ class KnowledgeBase:
             tmp = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=self.directory))
             try:
                 fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder)
-                report = fresh.ingest(paths, progress=progress)
+                snapshots = self._store.all_snapshots()
+                if snapshots:  # pages are rebuilt from what was fetched, offline
+                    fresh._store = fresh._open_store()
+                    for snap in snapshots:
+                        fresh._store.put_snapshot(snap)
+                report = fresh.ingest(paths, progress=progress, fetch=False)
                 fresh.close()
                 # Swap: the store is the source of truth and moves first, atomically; the faiss
                 # files are derived (a stale manifest is detected and rebuilt from the store).

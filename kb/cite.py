@@ -142,6 +142,9 @@ def document_item(doc: dict[str, Any]) -> dict[str, Any]:
         item["publisher"] = doc["publisher"]
     if doc.get("url"):
         item["URL"] = doc["url"]
+    accessed = _date_parts(doc.get("accessed"))
+    if accessed:  # a fetched web page: when kb fetched this version
+        item["accessed"] = {"date-parts": [accessed]}
     item["note"] = f"kb document {doc['id']}, {doc['path']}"
     return item
 

@@ -115,13 +115,23 @@ def _ingest_report(report: Any, quiet: bool) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--urls",
+    "urls_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Also fetch the web addresses in this file, one per line (# comments ignored).",
+)
 @click.option("--prune", is_flag=True, help="Drop documents whose files are gone.")
 @index_option
 @quiet_option
 @handle_errors
-def ingest(paths: tuple[Path, ...], prune: bool, index_dir: Path, quiet: bool) -> None:
-    """Add or update documents from files and folders (default: corpus/).
+def ingest(paths: tuple[str, ...], urls_file: Any, prune: bool, index_dir: Path, quiet: bool) -> None:
+    """Add or update documents from files, folders and web addresses (default: corpus/).
+
+    A web address (http or https) is fetched once and its bytes kept in the index, so show,
+    verify and rebuild work offline; ingesting it again re-fetches it (conditionally) and
+    updates the document in place.
 
     Unchanged files are skipped without embedding; changed files replace their
     old records; unreadable files are reported and skipped. Documents are stored
@@ -130,10 +140,15 @@ def ingest(paths: tuple[Path, ...], prune: bool, index_dir: Path, quiet: bool) -
     nothing given could be read.
     """
     from kb import render
+    from kb.sources.web import is_url
 
+    given: list[str | Path] = [p if is_url(p) else Path(p) for p in paths]
+    if urls_file is not None:
+        lines = (ln.strip() for ln in urls_file)
+        given += [ln for ln in lines if ln and not ln.startswith("#")]
     kb = _kb(index_dir)
     report = kb.ingest(
-        list(paths) or ([] if prune else [Path(DEFAULT_CORPUS)]),  # --prune alone prunes, nothing else
+        given or ([] if prune else [Path(DEFAULT_CORPUS)]),  # --prune alone prunes, nothing else
         prune=prune,
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         on_skip=lambda p, r: click.echo(f"kb: skipped {render.where(p)}: {r}", err=True),
@@ -143,6 +158,9 @@ def ingest(paths: tuple[Path, ...], prune: bool, index_dir: Path, quiet: bool) -
         raise click.ClickException(
             f"none of the {len(report.skipped)} files given could be read; nothing was ingested"
         )
+    failed = [p for p, _ in report.skipped if is_url(p)]
+    if failed:
+        raise click.ClickException(f"{len(failed)} web address(es) could not be ingested (see above)")
 
 
 def _ensure_index(kb: Any, quiet: bool) -> None:

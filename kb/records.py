@@ -179,9 +179,11 @@ class DocInfo:
     url: str | None
     language: str | None
     citekey: str
+    ingested_at: str | None = None  # for a web page: when this version was fetched (its access date)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra = {"accessed": self.ingested_at[:10]} if self.ingested_at and "://" in self.path else {}
+        return extra | {
             "id": self.id,
             "path": self.path,
             "title": self.title,

@@ -27,7 +27,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 M001_INITIAL = """
@@ -134,6 +134,22 @@ M004_PAGES = """
         ALTER TABLE documents ADD COLUMN pages TEXT NOT NULL DEFAULT '[]';
 """
 
+# Web pages: the bytes each fetch returned, content-addressed, so documents from URLs can be
+# shown, verified and rebuilt offline.
+M005_SNAPSHOTS = """
+        CREATE TABLE snapshots (
+            sha TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            final_url TEXT NOT NULL,
+            content_type TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            fetched_at TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE INDEX snapshots_url ON snapshots(url, fetched_at);
+"""
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -141,6 +157,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m002_doc_lines", M002_DOC_LINES),
     ("m003_absolute_paths", m003_absolute_paths),
     ("m004_pages", M004_PAGES),
+    ("m005_snapshots", M005_SNAPSHOTS),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -308,9 +325,12 @@ class Store:
             url=row["url"],
             language=row["language"],
             citekey=row["citekey"],
+            ingested_at=row["ingested_at"],
         )
 
-    _DOC_COLS = "id, path, kind, sha, clean_sha, title, author, date, publisher, url, language, citekey"
+    _DOC_COLS = (
+        "id, path, kind, sha, clean_sha, title, author, date, publisher, url, language, citekey, ingested_at"
+    )
 
     def documents(self) -> list[DocInfo]:
         rows = self.db.execute(f"SELECT {self._DOC_COLS} FROM documents ORDER BY path")
@@ -510,6 +530,52 @@ class Store:
         self.db.execute(
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+
+    # -- web snapshots --------------------------------------------------------
+
+    def put_snapshot(self, snap: Any) -> None:
+        """Keep a fetched page's bytes (kb.sources.web.Snapshot); committed at once."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO snapshots VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    snap.sha,
+                    snap.url,
+                    snap.final_url,
+                    snap.content_type,
+                    snap.etag,
+                    snap.last_modified,
+                    snap.fetched_at,
+                    snap.data,
+                ),
+            )
+
+    def snapshot_for(self, url: str) -> Any:
+        """The latest snapshot fetched for an address, or None."""
+        from kb.sources.web import Snapshot
+
+        row = self.db.execute(
+            "SELECT url, final_url, sha, data, content_type, etag, last_modified, fetched_at FROM snapshots"
+            " WHERE url = ? ORDER BY fetched_at DESC, rowid DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        return Snapshot(*row[:3], bytes(row[3]), *row[4:]) if row else None
+
+    def all_snapshots(self) -> list[Any]:
+        """Every snapshot, for carrying them into a rebuilt index."""
+        from kb.sources.web import Snapshot
+
+        rows = self.db.execute(
+            "SELECT url, final_url, sha, data, content_type, etag, last_modified, fetched_at FROM snapshots"
+        ).fetchall()
+        return [Snapshot(*r[:3], bytes(r[3]), *r[4:]) for r in rows]
+
+    def gc_snapshots(self) -> int:
+        """Drop snapshots no document was read from (older versions of a re-fetched page)."""
+        with self.db:
+            return self.db.execute(
+                "DELETE FROM snapshots WHERE sha NOT IN (SELECT sha FROM documents)"
+            ).rowcount
 
     def gc_vectors(self) -> int:
         """Drop vectors no passage or sentence refers to any more."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from kb.errors import EmptyDocument, InputError, UnsupportedFile
 from kb.records import Source
 from kb.sources import EXTENSIONS as _FORMAT_EXTENSIONS
-from kb.sources import FORMATS, sniff
+from kb.sources import FORMATS, merge_metadata, sniff
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,16 @@ def read_source(path: Path) -> Source:
         raise InputError(name, "is a folder") from exc
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
+    return source_from_bytes(name, data, detect_kind(path, data), path.suffix)
+
+
+def source_from_bytes(name: str, data: bytes, kind: str | None, suffix: str = "", meta=None) -> Source:
+    """A Source from a file's (or a fetched page's) bytes, of the format `kind`."""
     if not data.strip():
         raise EmptyDocument(name, "empty file")
-    kind = detect_kind(path, data)
     fmt = FORMATS.get(kind or "")
     if fmt is not None and fmt.binary and fmt.to_text is not None:
-        text, encoding, meta = fmt.to_text(data, name)
+        text, encoding, found = fmt.to_text(data, name)
         if not text.strip():
             raise EmptyDocument(name, "no text")
         return Source(
@@ -165,7 +169,7 @@ def read_source(path: Path) -> Source:
             kind=fmt.kind,
             sha=hashlib.sha256(data).hexdigest(),
             encoding=encoding,
-            meta=meta,
+            meta=merge_metadata(meta, found) if meta and found else (meta or found),
         )
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
@@ -173,7 +177,7 @@ def read_source(path: Path) -> Source:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnsupportedFile(name, "binary file (contains NUL bytes)")
     if kind is None:
-        raise UnsupportedFile(name, f"unsupported file type {path.suffix or '(no extension)'!r}")
+        raise UnsupportedFile(name, f"unsupported file type {suffix or '(no extension)'!r}")
     text, encoding = decode(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\t\f")
@@ -182,4 +186,4 @@ def read_source(path: Path) -> Source:
     if not text.strip():
         raise EmptyDocument(name, "no text after decoding")
     sha = hashlib.sha256(data).hexdigest()
-    return Source(path=name, text=text, kind=kind, sha=sha, encoding=encoding)
+    return Source(path=name, text=text, kind=kind, sha=sha, encoding=encoding, meta=meta)

@@ -119,11 +119,19 @@ def clean_paths(paths: Iterable[str | Path]) -> Iterator[CleanDoc | InputError]:
 
 
 def ingest_paths(
-    target: Target, paths: Sequence[str | Path], prune: bool, progress: Progress, on_skip: Skip | None
+    target: Target,
+    paths: Sequence[str | Path],
+    prune: bool,
+    progress: Progress,
+    on_skip: Skip | None,
+    fetch: bool = True,
 ) -> IngestReport:
-    """Add, update or (with prune) remove documents; unchanged files cost no embedding."""
+    """Add, update or (with prune) remove documents; unchanged files cost no embedding.
+
+    `paths` are files, folders and web addresses; with `fetch` False an address is read from
+    the snapshot the index already holds (a rebuild works offline)."""
     from kb.ingest.boilerplate import fingerprint, shared_keys
-    from kb.ingest.read import read_source
+    from kb.sources.locate import exists, read_stored
 
     store = target.store
     pipeline = pipeline_version()
@@ -139,10 +147,10 @@ def ingest_paths(
 
     removed: list[str] = []
     if prune:
-        gone = [d.path for d in store.documents() if not Path(d.path).exists()]
+        gone = [d.path for d in store.documents() if not exists(d.path, store)]
         store.delete_documents(gone)
         removed = gone
-    sources = _read_new_sources(store, paths, skip)
+    sources = _read_new_sources(store, paths, skip, fetch)
     # Site chrome is learned from the whole collection: the stored documents and these files.
     stored = store.doc_line_keys()
     keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
@@ -165,7 +173,7 @@ def ingest_paths(
         if path in keys or fingerprint(own) == old.shared_fp:
             continue
         try:
-            source = read_source(Path(path))
+            source = read_stored(path, store)
         except InputError:
             continue
         doc = _clean(source, own, skip) if source.sha == old.sha else None
@@ -174,6 +182,7 @@ def ingest_paths(
     embedded = store_pending(target, pending, pipeline, progress, added, updated)
     if pending or removed:
         store.gc_vectors()
+        store.gc_snapshots()
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -213,13 +222,19 @@ def ingest_texts(
     )
 
 
-def _read_new_sources(store: Store, paths: Sequence[str | Path], skip: Skip) -> list[Source]:
-    """Read the files under `paths`, once each; unreadable files and copies of another
-    document are skipped with the reason."""
+def _read_new_sources(
+    store: Store, paths: Sequence[str | Path], skip: Skip, fetch: bool = True
+) -> list[Source]:
+    """Read the files under `paths` and the pages at its web addresses, once each; unreadable
+    ones and copies of another document are skipped with the reason."""
+    from kb.sources.web import is_url
+
     sources: list[Source] = []
     seen_paths: set[str] = set()
     seen_shas: dict[str, str] = {}
-    for source in read_sources(paths):
+    urls = [str(p) for p in paths if is_url(str(p))]
+    files = [p for p in paths if not is_url(str(p))]
+    for source in [*_read_urls(store, urls, fetch), *read_sources(files)]:
         if isinstance(source, InputError):
             skip(source.path, source.reason)
             continue
@@ -233,6 +248,24 @@ def _read_new_sources(store: Store, paths: Sequence[str | Path], skip: Skip) -> 
         seen_shas[source.sha] = source.path
         sources.append(source)
     return sources
+
+
+def _read_urls(store: Store, urls: Sequence[str], fetch: bool) -> Iterator[Source | InputError]:
+    """Each address fetched (conditionally, when the index holds an earlier snapshot) and read."""
+    from kb.sources.locate import snapshot_source
+    from kb.sources.web import fetch as get
+
+    for url in dict.fromkeys(urls):
+        previous = store.snapshot_for(url)
+        try:
+            snap = get(url, previous) if fetch or previous is None else None
+            if snap is None:  # not modified, or offline: the page as last fetched
+                snap = previous
+            else:
+                store.put_snapshot(snap)
+            yield snapshot_source(snap)
+        except InputError as exc:
+            yield exc
 
 
 def _line_keys(source: Source, old: DocLines | None, pipeline: str) -> frozenset[int]:

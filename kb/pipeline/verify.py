@@ -32,7 +32,7 @@ def verify(
     """
     from kb.ingest.boilerplate import shared_keys
     from kb.ingest.clean import clean
-    from kb.ingest.read import read_source
+    from kb.sources.locate import current_sha, exists, read_stored
 
     problems: list[Problem] = []
     checked = 0
@@ -47,11 +47,16 @@ def verify(
         n, bad = record_mismatches(store, doc.id, text)
         checked += n
         problems.extend(Problem(doc.path, "mismatch", b) for b in bad)
-        path = Path(doc.path)
-        if not path.is_file():
-            problems.append(Problem(doc.path, "missing", "source file not found (run `kb ingest --prune`)"))
+        if not exists(doc.path, store):
+            problems.append(
+                Problem(
+                    doc.path,
+                    "missing",
+                    "source file not found: restore it, or drop its document with `kb ingest --prune`",
+                )
+            )
             continue
-        if file_sha(path) != doc.sha:
+        if current_sha(doc.path, store) != doc.sha:
             problems.append(Problem(doc.path, "stale", "source changed since ingest (run `kb ingest`)"))
             continue
         state = store.doc_state(doc.path)
@@ -61,7 +66,7 @@ def verify(
             )
             continue
         try:
-            source = read_source(path)
+            source = read_stored(doc.path, store)
             own = shared & (lines[doc.path].keys if doc.path in lines else frozenset())
             fresh = clean(source, own).text
         except (InputError, RecursionError) as exc:
