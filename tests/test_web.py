@@ -3,6 +3,7 @@ and show / verify / rebuild with the server stopped (nothing leaves the machine)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -42,7 +43,7 @@ def site():
         def log_message(self, *args) -> None:  # quiet
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             state.requests.append((self.path, "If-None-Match" in self.headers))
             etag = f'"v{state.version}"'
             if self.path == "/article.html":
@@ -86,10 +87,8 @@ def site():
     state.base = f"http://127.0.0.1:{server.server_address[1]}"
     state.stop = lambda: (server.shutdown(), server.server_close())
     yield state
-    try:
+    with contextlib.suppress(OSError):
         state.stop()
-    except OSError:
-        pass
 
 
 @pytest.fixture
