@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,6 +376,32 @@ class KnowledgeBase:
             records = rank(self.store, self.embedder, query, records, "text")
         return with_docs(self.store, records[:limit] if limit else records)
 
+    def set_metadata(self, ref: str, **fields: str | None) -> DocInfo:
+        """Correct a document's title, author, date, publisher or url; kept across re-ingests and
+        used by citations and the citation key."""
+        from kb.cite import document_key
+        from kb.errors import UsageError
+        from kb.records import Metadata
+
+        fields = {k: v.strip() for k, v in fields.items() if v is not None and v.strip()}
+        if not fields:
+            raise UsageError("give at least one of --title, --author, --date, --publisher, --url")
+        if "date" in fields and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", fields["date"]):
+            raise UsageError(f"--date {fields['date']!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        lock = self._lock()
+        try:
+            if self._store is None:
+                self._store = self._open_store()
+            doc = self.store.find_doc(_doc_ref(ref))
+            meta = Metadata(
+                title=doc.title, author=doc.author, date=doc.date, publisher=doc.publisher, url=doc.url
+            )
+            meta = Metadata(**(_fields(meta) | fields))
+            self.store.set_meta_override(doc.id, fields, document_key(meta, doc.id))
+            return self.store.find_doc(doc.id)
+        finally:
+            lock.release()
+
     def record(self, record_id: str) -> tuple[str, dict[str, Any]]:
         found = self.store.record(record_id)
         if found is None:
@@ -434,6 +461,13 @@ class KnowledgeBase:
 
         entries = [("statistic", r, items_for("statistic", r, r["doc"])) for r in records]
         return render(fmt, entries)
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    """A slotted dataclass's fields as a dict."""
+    from dataclasses import fields
+
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def _doc_ref(ref: str | None) -> str:

@@ -317,6 +317,42 @@ def docs(as_json: bool, index_dir: Path) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("doc")
+@click.option("--title", help="The document's title.")
+@click.option("--author", help="Its authors, separated by ';' (Ana Ruiz; Tom Lee).")
+@click.option("--date", help="Its date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--publisher", help="Its publisher or site.")
+@click.option("--url", help="Its address.")
+@click.option("--json", "as_json", is_flag=True, help="Print the document's metadata as JSON.")
+@index_option
+@handle_errors
+def meta(
+    doc: str,
+    title: str | None,
+    author: str | None,
+    date: str | None,
+    publisher: str | None,
+    url: str | None,
+    as_json: bool,
+    index_dir: Path,
+) -> None:
+    """Correct a document's metadata (DOC = id, path or citation key).
+
+    The correction is kept across re-ingests of the same source and is used by citations
+    and the citation key.
+    """
+    from kb import render
+
+    info = _kb(index_dir).set_metadata(
+        doc, title=title, author=author, date=date, publisher=publisher, url=url
+    )
+    if as_json:
+        _emit(render.dumps(info.to_dict()))
+    else:
+        click.echo(f"{info.citekey}  {render.short_citation(info)}")
+
+
+@cli.command(context_settings=CONTEXT)
 @click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "csv"]), default="text", show_default=True)

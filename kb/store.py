@@ -27,7 +27,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 M001_INITIAL = """
@@ -150,6 +150,14 @@ M005_SNAPSHOTS = """
         CREATE INDEX snapshots_url ON snapshots(url, fetched_at);
 """
 
+# Metadata a user corrected with `kb meta`, by source locator: it outlives re-ingests.
+M006_META_OVERRIDES = """
+        CREATE TABLE meta_overrides (
+            path TEXT PRIMARY KEY,
+            title TEXT, author TEXT, date TEXT, publisher TEXT, url TEXT
+        );
+"""
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -158,6 +166,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m003_absolute_paths", m003_absolute_paths),
     ("m004_pages", M004_PAGES),
     ("m005_snapshots", M005_SNAPSHOTS),
+    ("m006_meta_overrides", M006_META_OVERRIDES),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -530,6 +539,39 @@ class Store:
         self.db.execute(
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+
+    # -- metadata corrections -------------------------------------------------
+
+    _OVERRIDE_FIELDS = ("title", "author", "date", "publisher", "url")
+
+    def meta_override(self, path: str) -> dict[str, str]:
+        """The fields a user set for a document's source with `kb meta`."""
+        row = self.db.execute(
+            "SELECT title, author, date, publisher, url FROM meta_overrides WHERE path = ?", (path,)
+        ).fetchone()
+        return {f: row[f] for f in self._OVERRIDE_FIELDS if row and row[f]} if row else {}
+
+    def set_meta_override(self, doc_id: str, fields: dict[str, str], citekey: str) -> None:
+        """Remember corrected fields for a document's source and apply them to the document now."""
+        path = self.db.execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        merged = self.meta_override(path) | fields
+        cols = self._OVERRIDE_FIELDS
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO meta_overrides (path, {', '.join(cols)}) VALUES (?,?,?,?,?,?)",
+                (path, *(merged.get(c) for c in cols)),
+            )
+            sets = ", ".join(f"{c} = ?" for c in fields)
+            self.db.execute(f"UPDATE documents SET {sets} WHERE id = ?", (*fields.values(), doc_id))
+            self.db.execute(
+                "UPDATE documents SET citekey = ? WHERE id = ?", (self._citekey(citekey, doc_id), doc_id)
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     # -- web snapshots --------------------------------------------------------
 

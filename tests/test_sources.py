@@ -75,3 +75,35 @@ def test_files_kb_does_not_read_are_named_and_counted(runner: CliRunner, tmp_pat
     assert "slides.pptx: not a format kb reads (.pptx)" in result.stderr
     assert "photo.png: not a format kb reads (.png)" in result.stderr
     assert "1 added" in result.stderr and "2 skipped" in result.stderr
+
+
+def test_corrected_metadata_outlives_a_reingest(runner: CliRunner, tmp_path: Path) -> None:
+    page = tmp_path / "scrape.txt"
+    page.write_text("Sixty percent of nurses plan to leave the profession within a year, a poll found.\n")
+    assert runner.invoke(cli, ["ingest", str(page)]).exit_code == 0
+    result = runner.invoke(
+        cli,
+        [
+            "meta",
+            str(page),
+            "--title",
+            "Nurses Plan to Leave",
+            "--author",
+            "Ana Ruiz",
+            "--date",
+            "2021-05-02",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ruiz2021nurses")
+    page.write_text(page.read_text() + "\nThe survey was run in April.\n")  # the source changes
+    assert runner.invoke(cli, ["ingest", str(page)]).exit_code == 0
+    doc = json.loads(runner.invoke(cli, ["show", str(page), "--json"]).stdout)
+    assert (doc["title"], doc["author"], doc["date"], doc["citekey"]) == (
+        "Nurses Plan to Leave",
+        "Ana Ruiz",
+        "2021-05-02",
+        "ruiz2021nurses",
+    )
+    bad = runner.invoke(cli, ["meta", str(page), "--date", "yesterday"])
+    assert bad.exit_code == 2 and "is not a date" in bad.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -322,6 +322,14 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
     embedder = target.embedder
     prepared = []
     wanted: dict[str, str] = {}
+    for i, item in enumerate(batch):
+        override = store.meta_override(item.doc.path)
+        if override:  # fields the user corrected with `kb meta` win over what the source says
+            batch = [
+                *batch[:i],
+                replace(item, doc=replace(item.doc, meta=replace(item.doc.meta, **override))),
+                *batch[i + 1 :],
+            ]
     for item in batch:
         doc = item.doc
         passages = segment(doc)
