@@ -23,6 +23,7 @@ from kb.records import Metadata, Removed
 
 PAGE_BREAK = "\f"
 MARGIN = "\u2063"  # invisible separator: starts a line that sat in the top or bottom margin
+SMALL = "\u2064"  # invisible plus: a margin line set in smaller type than the body
 _MARGIN_SHARE = 0.075  # top and bottom 7.5% of the page height
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?\s*(?:(?:of|/)\s*\d{1,4})?\s*$", re.I)
@@ -59,7 +60,7 @@ def pdf_to_text(data: bytes, name: str) -> tuple[str, Metadata]:
         meta = _metadata(pdf)
     finally:
         pdf.close()
-    if not any(p.replace(MARGIN, "").strip() for p in pages):
+    if not any(p.replace(MARGIN, "").replace(SMALL, "").strip() for p in pages):
         raise EmptyDocument(name, "PDF has no text layer (a scan?); kb does not run OCR")
     return PAGE_BREAK.join(pages), meta
 
@@ -78,20 +79,58 @@ def _page_text(page) -> str:
                 runs.append(_Line(left, bottom, right, top, text.strip()))
     finally:
         textpage.close()
-    lines = _merge_runs(runs)
+    lines, columns = _layout(runs, width)
     margin = [
         ln for ln in lines if ln.top > height * (1 - _MARGIN_SHARE) or ln.bottom < height * _MARGIN_SHARE
     ]
-    body = [ln for ln in lines if ln not in margin]
-    out = [
-        MARGIN + ln.text for ln in sorted(margin, key=lambda ln: (-ln.top, ln.left)) if ln.top > height / 2
-    ]
-    for column in _columns(body, width):
-        out.extend(_paragraphs(column))
-    out.extend(
-        MARGIN + ln.text for ln in sorted(margin, key=lambda ln: (-ln.top, ln.left)) if ln.top <= height / 2
-    )
+    body = sorted(ln.top - ln.bottom for ln in lines if ln not in margin)
+    typical = body[len(body) // 2] if body else 0.0
+
+    def marked(ln: _Line) -> str:  # a margin line in smaller type than the body is page furniture
+        return (SMALL if typical and ln.top - ln.bottom < typical * 0.85 else MARGIN) + ln.text
+
+    ordered = sorted(margin, key=lambda ln: (-ln.top, ln.left))
+    out = [marked(ln) for ln in ordered if ln.top > height / 2]
+    for column in columns:
+        out.extend(_paragraphs([ln for ln in column if ln not in margin]))
+    out.extend(marked(ln) for ln in ordered if ln.top <= height / 2)
     return "\n".join(out)
+
+
+def _layout(runs: list[_Line], width: float) -> tuple[list[_Line], list[list[_Line]]]:
+    """All lines, and the lines in reading order as columns: full-width lines above the columns,
+    the left column, the right column, then full-width lines below."""
+    gutter = _gutter(runs, width)
+    if gutter is None:
+        lines = _merge_runs(runs)
+        return lines, [sorted(lines, key=lambda ln: (-ln.top, ln.left))]
+    left = _merge_runs([r for r in runs if r.right <= gutter])
+    right = _merge_runs([r for r in runs if r.left >= gutter])
+    spanning = _merge_runs([r for r in runs if r.left < gutter < r.right])
+    top = max(ln.top for ln in left + right)
+    above = [ln for ln in spanning if ln.bottom >= top - 1]
+    below = [ln for ln in spanning if ln not in above]
+    order = [sorted(group, key=lambda ln: (-ln.top, ln.left)) for group in (above, left, right, below)]
+    return left + right + spanning, [g for g in order if g]
+
+
+def _gutter(runs: list[_Line], width: float) -> float | None:
+    """The x of the gap between two columns: a vertical band near the middle that almost no text
+    run crosses while both sides hold text; None for a one-column page."""
+    if len(runs) < 6:
+        return None
+    best, best_cover = None, len(runs)
+    x = width * 0.3
+    while x <= width * 0.7:
+        cover = sum(1 for r in runs if r.left < x < r.right)
+        if cover < best_cover:
+            best, best_cover = x, cover
+        x += 2.0
+    if best is None or best_cover > max(3, len(runs) * 0.08):  # titles and page numbers may cross it
+        return None
+    n_left = sum(1 for r in runs if r.right <= best)
+    n_right = sum(1 for r in runs if r.left >= best)
+    return best if min(n_left, n_right) >= max(3, 0.2 * len(runs)) else None
 
 
 def _merge_runs(runs: list[_Line]) -> list[_Line]:
@@ -108,18 +147,6 @@ def _merge_runs(runs: list[_Line]) -> list[_Line]:
         else:
             lines.append(_Line(r.left, r.bottom, r.right, r.top, r.text))
     return lines
-
-
-def _columns(lines: list[_Line], width: float) -> list[list[_Line]]:
-    """Lines grouped into columns, each top to bottom, left column first."""
-    mid = width / 2
-    left = [ln for ln in lines if ln.right <= mid + width * 0.02]
-    right = [ln for ln in lines if ln.left >= mid - width * 0.02]
-    if len(left) >= 3 and len(right) >= 3 and len(left) + len(right) >= 0.8 * len(lines):
-        spanning = [ln for ln in lines if ln not in left and ln not in right]
-        cols = [sorted(left + spanning, key=lambda ln: -ln.top), sorted(right, key=lambda ln: -ln.top)]
-        return cols
-    return [sorted(lines, key=lambda ln: (-ln.top, ln.left))]
 
 
 def _paragraphs(lines: list[_Line]) -> list[str]:
@@ -183,21 +210,25 @@ def clean_pdf(text: str) -> tuple[str, Metadata, list[Removed], list[tuple[int, 
     paragraph joined. Returns the text, its metadata from page one, what was removed, and
     (page, start, end) of each page in the clean text."""
     pages = text.split(PAGE_BREAK)
-    margins = [[ln[1:] for ln in p.split("\n") if ln.startswith(MARGIN)] for p in pages]
+    margins = [[ln[1:] for ln in p.split("\n") if ln.startswith((MARGIN, SMALL))] for p in pages]
     shape = Counter(re.sub(r"\d+", "#", ln.strip().lower()) for lines in margins for ln in set(lines))
     repeated = {k for k, n in shape.items() if n >= max(2, len(pages) // 2)}
     out: list[str] = []
     removed: list[Removed] = []
     spans: list[tuple[int, int, int]] = []
     pos = 0
-    for number, (page, lines) in enumerate(zip(pages, margins), start=1):
-        for ln in lines:
-            key = re.sub(r"\d+", "#", ln.strip().lower())
-            if key in repeated or _PAGE_NUMBER.match(ln):
-                removed.append(Removed(ln.strip(), "running header, footer or page number"))
-            else:
-                removed.append(Removed(ln.strip(), "page margin"))
-        body = "\n".join(ln for ln in page.split("\n") if not ln.startswith(MARGIN))
+    for number, page in enumerate(pages, start=1):
+        kept: list[str] = []
+        for ln in page.split("\n"):
+            if not ln.startswith((MARGIN, SMALL)):
+                kept.append(ln)
+                continue
+            key = re.sub(r"\d+", "#", ln[1:].strip().lower())
+            if key in repeated or _PAGE_NUMBER.match(ln[1:]) or ln.startswith(SMALL):
+                removed.append(Removed(ln[1:].strip(), "running header, footer or page number"))
+            else:  # text in the margin that does not repeat is content (a one-page note, a caption)
+                kept.extend(["", ln[1:], ""])
+        body = "\n".join(kept)
         paragraphs = [join_lines(p.strip()) for p in re.split(r"\n\s*\n", body) if p.strip()]
         if not paragraphs:
             continue
