@@ -112,12 +112,27 @@ class KnowledgeBase:
 
         from kb.store import Store
 
-        try:
-            return Store(self.directory / DB_FILE)
-        except sqlite3.DatabaseError as exc:
+        path = self.directory / DB_FILE
+        if path.exists() and path.stat().st_size == 0:
             raise IndexMismatch(
-                f"the index database at {self.directory / DB_FILE} is unreadable ({exc}); run `kb rebuild`"
-            ) from exc
+                f"the index database {path} is empty (0 bytes): it was truncated. Restore it from a "
+                "backup, or move it aside and run `kb ingest PATHS` to index your files again"
+            )
+        created = not path.exists()
+        try:
+            store = Store(path)
+            if created:
+                os.chmod(path, 0o600)  # -wal and -shm files inherit these permissions
+            return store
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc) or not os.access(self.directory, os.W_OK):
+                try:  # a read-only index still answers
+                    return Store(path, readonly=True)
+                except sqlite3.DatabaseError:
+                    pass
+            raise IndexMismatch(_store_damage(path, exc)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise IndexMismatch(_store_damage(path, exc)) from exc
 
     def close(self) -> None:
         if self._store is not None:
@@ -159,8 +174,13 @@ class KnowledgeBase:
     def _lock(self):
         from filelock import FileLock, Timeout
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.directory / LOCK_FILE))
+        try:  # the index holds text from private files: only its owner reads it
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except (NotADirectoryError, FileExistsError) as exc:
+            raise KbError(f"cannot use {self.directory} as an index: a file is in the way") from exc
+        except PermissionError as exc:
+            raise KbError(f"cannot write the index at {self.directory}: permission denied") from exc
+        lock = FileLock(str(self.directory / LOCK_FILE), mode=0o600)
         try:
             lock.acquire(timeout=0)
         except Timeout as exc:
@@ -176,6 +196,7 @@ class KnowledgeBase:
         progress: Progress | None = None,
         on_skip: Callable[[str, str], None] | None = None,
         fetch: bool = True,
+        on_note: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
         """Add, update or (with prune) remove documents from files, folders and web addresses;
         unchanged files and pages cost no embedding. With `fetch` False an address is read from
@@ -194,7 +215,7 @@ class KnowledgeBase:
             if self._store is None:
                 self._store = self._open_store()
             self._check_model()
-            report = ingest_paths(self, paths, prune, progress or Progress(), on_skip, fetch)
+            report = ingest_paths(self, paths, prune, progress or Progress(), on_skip, fetch, on_note)
             if paths and report.skipped and not (report.added or report.updated or report.unchanged):
                 if not existed:  # the index this call created holds nothing: leave no trace of it
                     self.close()
@@ -461,6 +482,14 @@ class KnowledgeBase:
 
         entries = [("statistic", r, items_for("statistic", r, r["doc"])) for r in records]
         return render(fmt, entries)
+
+
+def _store_damage(path: Path, exc: Exception) -> str:
+    """One line for a damaged store, with a next step that loses nothing."""
+    return (
+        f"the index database {path} is damaged ({exc}). Your source files are untouched: move the "
+        f"index aside and run `kb ingest PATHS` into a new one (or restore {path.name} from a backup)"
+    )
 
 
 def _fields(record: Any) -> dict[str, Any]:

@@ -47,6 +47,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise click.UsageError(str(exc)) from exc
         except KbError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main): transactions have rolled back
+            click.echo(
+                "kb: interrupted; what was committed before stays, run the command again to resume", err=True
+            )
+            sys.exit(130)
         except BrokenPipeError:  # `kb ... | head`
             sys.stderr.close()
             sys.exit(0)
@@ -80,7 +85,11 @@ class BarProgress:
 def _kb(index_dir: Path):
     from kb.api import KnowledgeBase
 
-    return KnowledgeBase(index_dir)
+    kb = KnowledgeBase(index_dir)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # the store is closed (and its WAL checkpointed) when the command ends
+        ctx.call_on_close(kb.close)
+    return kb
 
 
 def _emit(line: str) -> None:
@@ -98,6 +107,10 @@ def cli(verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="kb: %(message)s", stream=sys.stderr)
+    if verbose < 2:  # libraries' own log lines ("empty HTML tree: None") are not kb's messages
+        for name in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer", "httpx",
+                     "sentence_transformers", "transformers", "huggingface_hub", "faiss"):  # fmt: skip
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _ingest_report(report: Any, quiet: bool) -> None:
@@ -152,6 +165,7 @@ def ingest(paths: tuple[str, ...], urls_file: Any, prune: bool, index_dir: Path,
         prune=prune,
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         on_skip=lambda p, r: click.echo(f"kb: skipped {render.where(p)}: {r}", err=True),
+        on_note=lambda p, r: click.echo(f"kb: note: {render.where(p)}: {r}", err=True),
     )
     _ingest_report(report, quiet)
     if report.nothing_read:
@@ -213,8 +227,14 @@ def ask(
     kb = _kb(index_dir)
     _ensure_index(kb, quiet)
     doc_ids = tuple(kb.store.find_doc(_ref(d)).id for d in docs)
+    for name, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            _check_date(name, value)
     filters = Filters(doc_ids=doc_ids, since=since, until=until, publisher=publisher)
-    questions = [question] if question else [q.strip() for q in batch if q.strip()]
+    # blank lines and "# comments" in a batch file are not questions
+    questions = (
+        [question] if question else [q.strip() for q in batch if q.strip() and not q.lstrip().startswith("#")]
+    )
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for q in questions:
         answer = kb.ask(q, k=k, filters=filters)
@@ -309,7 +329,10 @@ def docs(as_json: bool, index_dir: Path) -> None:
     """List the indexed documents."""
     from kb import render
 
-    for d in _kb(index_dir).documents():
+    found = _kb(index_dir).documents()
+    if not found and not as_json:
+        click.echo("kb: the index holds no documents; add some with `kb ingest PATHS`", err=True)
+    for d in found:
         if as_json:
             _emit(render.dumps(d.to_dict()))
         else:
@@ -616,7 +639,28 @@ def eval_(
         )
 
 
+def _check_date(option: str, value: str) -> None:
+    """YYYY, YYYY-MM or YYYY-MM-DD, and a real date."""
+    import datetime as dt
+    import re
+
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    try:
+        if not m:
+            raise ValueError
+        dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+    except ValueError:
+        raise click.UsageError(f"{option} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+
+
 def main() -> None:
+    """The `kb` command: Ctrl-C and SIGTERM end it with one line; committed documents stay."""
+    import signal
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)  # unwind as for Ctrl-C: open transactions roll back
     cli(prog_name="kb")
 
 

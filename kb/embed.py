@@ -215,6 +215,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: Path | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # the library's own "Loading weights" bars are not kb's progress: kb draws one bar
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(path or model_path()), device="cpu")

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 M001_INITIAL = """
@@ -158,6 +159,13 @@ M006_META_OVERRIDES = """
         );
 """
 
+# Which of a document's lines were shared (site chrome) when it was cleaned, so `kb verify` re-cleans
+# it with exactly those, even when an interrupted ingest stored it before the documents that share
+# them. NULL: cleaned by an older kb, whose shared lines are recomputed from the collection.
+M007_SHARED_LINES = """
+        ALTER TABLE doc_lines ADD COLUMN shared INTEGER;
+"""
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -167,6 +175,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m004_pages", M004_PAGES),
     ("m005_snapshots", M005_SNAPSHOTS),
     ("m006_meta_overrides", M006_META_OVERRIDES),
+    ("m007_shared_lines", M007_SHARED_LINES),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -237,7 +246,9 @@ class Store:
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        # a path with '#', '?' or '%' in it must be escaped inside a file: URI
+        quoted = urllib.parse.quote(str(self.path.absolute()))
+        uri = f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}"
         self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
@@ -352,6 +363,13 @@ class Store:
         ).fetchone()
         return tuple(row) if row else None  # type: ignore[return-value]
 
+    def doc_shared_keys(self, doc_id: str) -> frozenset[int] | None:
+        """The shared lines a document was cleaned with; None when an older kb cleaned it."""
+        rows = self.db.execute("SELECT key, shared FROM doc_lines WHERE doc_id = ?", (doc_id,)).fetchall()
+        if not rows or any(r[1] is None for r in rows):
+            return None
+        return frozenset(r[0] for r in rows if r[1])
+
     def doc_line_keys(self) -> dict[str, DocLines]:
         """For each stored document's path: its sha, pipeline, shared-lines fingerprint and line keys."""
         keys: dict[str, set[int]] = {}
@@ -426,6 +444,7 @@ class Store:
         claims: Iterable[Claim],
         line_keys: Iterable[int] = (),
         shared_fp: str = "",
+        shared_keys: Iterable[int] | None = None,
     ) -> None:
         """Store a document and everything derived from it, replacing what its path held, atomically."""
         import hashlib
@@ -465,7 +484,11 @@ class Store:
                     json.dumps([list(p) for p in doc.pages]),
                 ),
             )
-            self.db.executemany("INSERT INTO doc_lines VALUES (?, ?)", [(doc.id, k) for k in line_keys])
+            shared = None if shared_keys is None else set(shared_keys)
+            self.db.executemany(
+                "INSERT INTO doc_lines (doc_id, key, shared) VALUES (?, ?, ?)",
+                [(doc.id, k, None if shared is None else int(k in shared)) for k in line_keys],
+            )
             for p, key, skeys in zip(passages, passage_keys, sentence_keys):
                 cur = self.db.execute(
                     "INSERT INTO passages (id, doc_id, ordinal, start_char, end_char, text, context, vector_key)"

@@ -114,22 +114,25 @@ def test_unreadable_and_vanishing_files(
     locked, gone = folder / "locked.txt", folder / "gone.txt"
     for f in (locked, gone):
         f.write_text("A perfectly good article about CIOs and CMOs working together on budgets.")
-    real_read = Path.read_bytes
+    import builtins
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.txt":  # tests run as root, where chmod 000 does not stop reads
-            raise PermissionError(13, "Permission denied", str(self))
-        if self.name == "gone.txt":
-            self.unlink()  # deleted between listing and reading
-            raise FileNotFoundError(2, "No such file", str(self))
-        return real_read(self)
+    real_open = builtins.open
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def opening(file, *args, **kwargs):
+        name = Path(str(file)).name
+        if name == "locked.txt":  # tests run as root, where chmod 000 does not stop reads
+            raise PermissionError(13, "Permission denied", str(file))
+        if name == "gone.txt":
+            Path(str(file)).unlink()  # deleted between listing and reading
+            raise FileNotFoundError(2, "No such file", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("kb.ingest.read.open", opening, raising=False)
     skipped: dict[str, str] = {}
     fake_kb.ingest([folder], on_skip=lambda p, r: skipped.__setitem__(Path(p).name, r))
     assert "permission" in skipped["locked.txt"]
     assert "disappeared" in skipped["gone.txt"]
-    monkeypatch.setattr(Path, "read_bytes", real_read)
+    monkeypatch.undo()
     assert _snapshot(fake_kb) == before
 
 

@@ -483,6 +483,8 @@ def _figure(s: str, start: int, end: int) -> list[Quantity]:
     text = s[start:end]
     if text.lower() in ("a", "one", "dozen"):
         return []  # "a", "one" alone are articles, not counts
+    if sum(ch.isdigit() for ch in text) > 15:
+        return []  # more digits than a double holds exactly: a number kb cannot keep as written
     digits = bool(re.match(r"\d", text))
     currency, lo = _currency_before(s, start) if digits else (None, start)
     prefix = None

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,18 @@ _MAGIC = {
 _HTML_START = re.compile(
     rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S
 )
+
+
+# Zero-width characters and soft hyphens: invisible, but they split words and numbers.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def max_bytes() -> int:
@@ -111,6 +124,14 @@ def decode(data: bytes, path: str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a few bad bytes (a truncated file, one corrupt byte) is still UTF-8: replace the
+    # bad bytes rather than reading the whole file as latin-1 ("CIOâs").
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    multibyte = sum(1 for ch in text if ord(ch) > 127) - bad
+    truncated = _decodes(data[:-3]) and len(data) > 3  # cut off in the middle of its last character
+    if multibyte >= max(1, bad) or truncated:
+        return text, f"utf-8 ({bad} bad bytes replaced)"
     # Western legacy text (cp1252) is the common case; accept it when it decodes into
     # plausible characters, and ask charset detection otherwise (Cyrillic, CJK...).
     try:
@@ -137,12 +158,24 @@ def read_source(path: Path) -> Source:
     """Read one file into a Source, or raise an InputError saying why it cannot be used."""
     name = display_path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes():
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsupportedFile(
+            name.encode("utf-8", "replace").decode(), "file name is not valid UTF-8; rename the file"
+        ) from None
+    limit = max_bytes()
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block forever, /dev/zero never ends
+            raise UnsupportedFile(name, "not a regular file (a pipe, socket or device)")
+        if st.st_size > limit:
             raise UnsupportedFile(
-                name, f"file is {size:,} bytes, over the {max_bytes():,}-byte limit (KB_MAX_BYTES)"
+                name, f"file is {st.st_size:,} bytes, over the {limit:,}-byte limit (KB_MAX_BYTES)"
             )
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)  # the limit holds while reading, whatever the size said
+        if len(data) > limit:
+            raise UnsupportedFile(name, f"file is over the {limit:,}-byte limit (KB_MAX_BYTES)")
     except PermissionError as exc:
         raise InputError(name, "permission denied") from exc
     except FileNotFoundError as exc:
@@ -180,6 +213,7 @@ def source_from_bytes(name: str, data: bytes, kind: str | None, suffix: str = ""
         raise UnsupportedFile(name, f"unsupported file type {suffix or '(no extension)'!r}")
     text, encoding = decode(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = INVISIBLE.sub("", text)  # "4\u200b5 percent" is 45 percent
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > max(10, len(text[:20000]) // 100):
         raise UnsupportedFile(name, "binary file (control characters)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -82,6 +83,7 @@ class Pending:
     was_there: bool
     line_keys: frozenset[int] = frozenset()
     shared_fp: str = ""
+    shared_keys: frozenset[int] = frozenset()  # the shared lines it was cleaned with
 
 
 def read_sources(paths: Iterable[str | Path]) -> Iterator[Source | InputError]:
@@ -125,6 +127,7 @@ def ingest_paths(
     progress: Progress,
     on_skip: Skip | None,
     fetch: bool = True,
+    on_note: Skip | None = None,
 ) -> IngestReport:
     """Add, update or (with prune) remove documents; unchanged files cost no embedding.
 
@@ -151,6 +154,10 @@ def ingest_paths(
         store.delete_documents(gone)
         removed = gone
     sources = _read_new_sources(store, paths, skip, fetch)
+    for source in sources:  # what kb had to repair is said, not hidden
+        m = re.search(r"\((\d+) bad bytes replaced\)", source.encoding)
+        if m and on_note:
+            on_note(source.path, f"{m[1]} bytes that are not UTF-8 were replaced (U+FFFD)")
     # Site chrome is learned from the whole collection: the stored documents and these files.
     stored = store.doc_line_keys()
     keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
@@ -165,7 +172,7 @@ def ingest_paths(
             continue
         doc = _clean(source, own, skip)
         if doc is not None:
-            pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp))
+            pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp, own))
     # Stored documents outside these files whose shared lines changed are re-cleaned,
     # if their source file is still what was ingested.
     for path, old in stored.items():
@@ -178,7 +185,7 @@ def ingest_paths(
             continue
         doc = _clean(source, own, skip) if source.sha == old.sha else None
         if doc is not None:
-            pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own)))
+            pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own), own))
     embedded = store_pending(target, pending, pipeline, progress, added, updated)
     if pending or removed:
         store.gc_vectors()
@@ -365,5 +372,6 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
             claims=extract_claims(doc),
             line_keys=item.line_keys,
             shared_fp=item.shared_fp,
+            shared_keys=item.shared_keys,
         )
     return len(missing)

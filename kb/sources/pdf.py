@@ -75,6 +75,7 @@ def _page_text(page) -> str:
             text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", " ")
             # PDFium marks a hyphen that ends a line with \x02; other control characters are noise
             text = _CONTROL.sub("", text.replace("\x02", "-").replace("\u00ad", "-"))
+            text = re.sub("[\u200b\u200c\u200d\u2060\ufeff]", "", text)
             if text.strip():
                 runs.append(_Line(left, bottom, right, top, text.strip()))
     finally:

@@ -1,0 +1,200 @@
+"""Attacks on input, storage and the command line (issue: data safety), each reproduced here."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.api import KnowledgeBase
+from kb.cli import cli
+from kb.embed import FakeEmbedder
+
+ARTICLE = (
+    "Hospitals are short of nurses. About 27 percent of nurses said they planned to leave the "
+    "profession within two years, a survey of 3,000 nurses found, and 4\u200b5 percent of them "
+    "said pay was the main reason.\n"
+)
+
+
+@pytest.fixture
+def runner(fake_env: dict[str, str]) -> CliRunner:
+    return CliRunner()
+
+
+def test_only_regular_files_are_read_and_sizes_hold_while_reading(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "good.txt").write_text(ARTICLE)
+    os.mkfifo(folder / "pipe.txt")  # reading it would block forever
+    (folder / "zero.txt").symlink_to("/dev/zero")  # its size reads as 0, and it never ends
+    t = time.monotonic()
+    result = runner.invoke(cli, ["ingest", str(folder)], catch_exceptions=False)
+    assert time.monotonic() - t < 30
+    assert result.exit_code == 0
+    assert "pipe.txt: not a regular file" in result.stderr
+    assert "1 added" in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_not_fatal(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "good.txt").write_text(ARTICLE)
+    bad = os.path.join(os.fsencode(folder), b"caf\xe9.txt")
+    with open(bad, "wb") as f:
+        f.write(b"Some text about a cafe and 12 percent of its customers.")
+    for _ in range(2):  # and a second run does not crash at the same file
+        result = runner.invoke(cli, ["ingest", str(folder)], catch_exceptions=False)
+        assert result.exit_code == 0
+        assert "file name is not valid UTF-8" in result.stderr
+
+
+def test_utf8_with_a_bad_byte_stays_utf8_and_invisible_characters_do_not_split_numbers(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(("The CIO’s café budget. " + ARTICLE).encode() + b"\xff")
+    result = runner.invoke(cli, ["ingest", str(page)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "not UTF-8 were replaced" in result.stderr
+    text = json.loads(runner.invoke(cli, ["show", str(page), "--json"]).stdout)["text"]
+    assert "CIO’s café" in text and "CIOâ" not in text
+    values = [json.loads(x)["value"] for x in runner.invoke(cli, ["stats", "--json"]).stdout.splitlines()]
+    assert 45 in values and 5 not in values
+    draft = tmp_path / "draft.md"
+    draft.write_text("Nearly 45 percent of nurses said pay was the main reason.\n")
+    check = json.loads(runner.invoke(cli, ["check", str(draft), "--json"]).stdout.splitlines()[0])
+    assert check["status"] == "sourced"
+
+
+@pytest.mark.parametrize("name", ["a#b", "pct%41x", "why?not"])
+def test_uri_characters_in_the_index_path(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    index = tmp_path / name
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt"), "--index", str(index)]).exit_code == 0
+    assert (index / "kb.sqlite").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.txt", name])
+
+
+def test_index_files_are_private_and_a_file_in_the_way_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    index = tmp_path / "private"
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt"), "--index", str(index)]).exit_code == 0
+    assert index.stat().st_mode & 0o777 == 0o700
+    for name in ("kb.sqlite", "vectors.faiss", "manifest.json"):
+        assert (index / name).stat().st_mode & 0o077 == 0, name
+    result = runner.invoke(
+        cli, ["ingest", str(tmp_path / "a.txt"), "--index", str(tmp_path / "a.txt" / "sub")]
+    )
+    assert (
+        result.exit_code == 1 and "a file is in the way" in result.stderr and "Traceback" not in result.output
+    )
+
+
+def test_a_truncated_or_damaged_store_is_one_line_that_loses_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    index = tmp_path / "idx"
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt"), "--index", str(index)]).exit_code == 0
+    (index / "kb.sqlite").write_bytes(b"")  # as a crashed disk or a careless `: > kb.sqlite` leaves it
+    for name in ("kb.sqlite-wal", "kb.sqlite-shm"):
+        (index / name).unlink(missing_ok=True)
+    for command in (["verify"], ["ask", "nurses"], ["docs"], ["stats"]):
+        result = runner.invoke(cli, [*command, "--index", str(index)])
+        assert result.exit_code == 1, command
+        assert "is empty (0 bytes)" in result.stderr and "Traceback" not in result.output
+        assert "kb rebuild" not in result.stderr  # advice that cannot work is never given
+
+
+def test_numbers_too_long_to_keep_are_not_statistics() -> None:
+    from kb.extract.stats import extract_statistics
+    from kb.records import CleanDoc, Metadata
+
+    doc = CleanDoc("t", "txt", "0" * 64, "Growth hit 99999999999999999999999 percent.", Metadata())
+    assert extract_statistics(doc) == []
+
+
+def test_cli_mistakes_get_a_clear_message(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt")]).exit_code == 0
+    for bad in ("yesterday", "2019-13-45"):
+        result = runner.invoke(cli, ["ask", "nurses", "--since", bad])
+        assert result.exit_code == 2 and "is not a date" in result.output
+    batch = tmp_path / "q.txt"
+    batch.write_text("# questions for the draft\n\nwhy do nurses leave\n")
+    out = runner.invoke(cli, ["ask", "--batch", str(batch), "--json"]).stdout.splitlines()
+    assert [json.loads(x)["query"] for x in out] == ["why do nurses leave"]
+    empty = runner.invoke(cli, ["docs", "--index", str(tmp_path / "empty-index")])
+    assert empty.exit_code == 1  # no index there at all
+    kb = KnowledgeBase(tmp_path / "blank", embedder=FakeEmbedder())
+    kb.ingest([tmp_path / "a.txt"])
+    kb.store.delete_documents([d.path for d in kb.documents()])
+    kb.close()
+    result = runner.invoke(cli, ["docs", "--index", str(tmp_path / "blank")])
+    assert "holds no documents" in result.stderr
+
+
+def _write_site(folder: Path, n: int) -> None:
+    """Pages of one site: a shared menu and footer (site chrome), and an article of their own."""
+    folder.mkdir()
+    for i in range(n):
+        body = " ".join(
+            f"Paragraph {k} of story {i} says {i * 7 + k} percent of readers agreed." for k in range(20)
+        )
+        (folder / f"p{i:03d}.txt").write_text(
+            "Home | World | Business | Sign in to your account today\n\n"
+            f"Story number {i}\n\n{body}\n\n"
+            "Copyright 2019 Example Media Group, all rights reserved worldwide.\n"
+        )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_ingest_keeps_what_it_committed_and_verifies(tmp_path: Path, sig: int) -> None:
+    site = tmp_path / "site"
+    _write_site(site, 150)
+    env = dict(os.environ, KB_EMBEDDER="fake", KB_INDEX=str(tmp_path / "index"))
+    kb = [sys.executable, "-m", "kb"]
+    proc = subprocess.Popen([*kb, "ingest", str(site), "-q"], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait for the first commit, then interrupt
+        db = tmp_path / "index" / "kb.sqlite"
+        if db.exists() and db.stat().st_size > 0:
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+                    if con.execute("SELECT count(*) FROM documents").fetchone()[0] > 0:
+                        break
+            except sqlite3.Error:
+                pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err
+    if proc.returncode == 130:
+        assert "interrupted" in err and "Traceback" not in err
+    verify = subprocess.run([*kb, "verify", "--json"], env=env, capture_output=True, text=True)
+    report = json.loads(verify.stdout)
+    assert report["documents"] > 0
+    assert verify.returncode == 0, report["problems"][:3]
+    ask = subprocess.run([*kb, "ask", "readers agreed"], env=env, capture_output=True, text=True)
+    assert ask.returncode == 0 and "#1 " in ask.stdout
+    again = subprocess.run([*kb, "ingest", str(site), "-q"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0
+    assert (
+        len(
+            subprocess.run(
+                [*kb, "docs", "--json"], env=env, capture_output=True, text=True
+            ).stdout.splitlines()
+        )
+        == 150
+    )
