@@ -1,4 +1,5 @@
-"""Kill `kb ingest` with SIGKILL at random moments, hundreds of times, on a growing corpus.
+"""Kill `kb ingest` (and `kb rebuild`, `kb ingest --prune`) with SIGKILL, SIGINT or SIGTERM at random
+moments, hundreds of times, on a growing corpus.
 
 After every kill the index must open, answer `kb ask`, and pass `kb verify` (a `stale` report for
 a file edited since the last completed ingest is expected, not corruption); at the end one more
@@ -6,6 +7,7 @@ a file edited since the last completed ingest is expected, not corruption); at t
 
     .venv/bin/python scripts/crash_loop.py --kills 200            # fake embedder: storage is what is tested
     .venv/bin/python scripts/crash_loop.py --kills 20 --real      # the real model (slower)
+    .venv/bin/python scripts/crash_loop.py --kills 60 --signals KILL,INT,TERM --commands ingest,rebuild,prune
 """
 
 from __future__ import annotations
@@ -51,7 +53,17 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--real", action="store_true", help="embed with the real model instead of the fake one")
     ap.add_argument("--max-delay", type=float, default=1.2, help="longest wait before a kill, seconds")
+    ap.add_argument("--signals", default="KILL", help="signals to send, chosen at random: KILL,INT,TERM")
+    ap.add_argument("--commands", default="ingest", help="commands to interrupt: ingest,rebuild,prune")
     args = ap.parse_args()
+    signals = [getattr(signal, "SIG" + name.strip().upper()) for name in args.signals.split(",")]
+    commands = {
+        "ingest": ["ingest", "corpus", "-q"],
+        "rebuild": ["rebuild", "-q"],
+        "prune": ["ingest", "--prune", "-q"],
+    }
+    chosen = [commands[c.strip()] for c in args.commands.split(",")]
+    by_signal: dict[str, int] = {}
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="kb-crash-"))
     corpus = work / "corpus"
@@ -67,13 +79,17 @@ def main() -> int:
             victim.write_text(
                 victim.read_text() + f"\nEdited: {rng.randint(2, 98)} percent of CFOs agreed.\n"
             )
+        command = rng.choice(chosen) if (work / "index").exists() else commands["ingest"]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kb", "ingest", "corpus", "-q"], env=env, cwd=work, stderr=subprocess.PIPE
+            [sys.executable, "-m", "kb", *command], env=env, cwd=work, stderr=subprocess.PIPE
         )
         time.sleep(rng.uniform(0.1, args.max_delay))
         if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+            sig = rng.choice(signals)
+            proc.send_signal(sig)
             kills += 1
+            name = f"{signal.Signals(sig).name} during {' '.join(command[:2])}"
+            by_signal[name] = by_signal.get(name, 0) + 1
         else:
             completed += 1
         proc.wait()
@@ -98,7 +114,8 @@ def main() -> int:
         f"stale reports (expected after edits): {stale_reports}\n"
         f"final ingest resumed: {'yes' if resumed else 'NO'} ({len(docs)} of {files} files indexed, "
         f"verify exit {verify.returncode})  wall time: {time.monotonic() - started:.0f} s  "
-        f"embedder: {env['KB_EMBEDDER']}"
+        f"embedder: {env['KB_EMBEDDER']}\n"
+        f"interruptions: {', '.join(f'{k}: {v}' for k, v in sorted(by_signal.items()))}"
     )
     shutil.rmtree(work, ignore_errors=True)
     return 0 if corrupt == 0 and resumed else 1
