@@ -197,6 +197,7 @@ class KnowledgeBase:
         on_skip: Callable[[str, str], None] | None = None,
         fetch: bool = True,
         on_note: Callable[[str, str], None] | None = None,
+        follow_links: bool = False,
     ) -> IngestReport:
         """Add, update or (with prune) remove documents from files, folders and web addresses;
         unchanged files and pages cost no embedding. With `fetch` False an address is read from
@@ -215,7 +216,9 @@ class KnowledgeBase:
             if self._store is None:
                 self._store = self._open_store()
             self._check_model()
-            report = ingest_paths(self, paths, prune, progress or Progress(), on_skip, fetch, on_note)
+            report = ingest_paths(
+                self, paths, prune, progress or Progress(), on_skip, fetch, on_note, follow_links
+            )
             if paths and report.skipped and not (report.added or report.updated or report.unchanged):
                 if not existed:  # the index this call created holds nothing: leave no trace of it
                     self.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +56,24 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:  # `kb ... | head`
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:
+            if exc.errno == 28:  # ENOSPC: SQLite rolled back; what was committed is intact
+                raise click.ClickException(
+                    "the disk is full; documents committed before stay, free some space and run it again"
+                ) from exc
+            raise
+        except Exception as exc:
+            import sqlite3
+
+            if isinstance(exc, sqlite3.DatabaseError):  # a damaged page read by any command
+                full = "full" in str(exc)
+                raise click.ClickException(
+                    "the disk is full; free some space and run it again"
+                    if full
+                    else f"the index database is damaged ({exc}). Your source files are untouched: move the "
+                    "index aside and run `kb ingest PATHS` into a new one"
+                ) from exc
+            raise
 
     return wrapper
 
@@ -94,6 +113,16 @@ def _kb(index_dir: Path):
 
 def _emit(line: str) -> None:
     click.echo(line)
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _say(text: str, nl: bool = True, err: bool = False) -> None:
+    """Text output for a terminal: control characters and escape sequences from documents and
+    file names are dropped (a page cannot move the cursor or retitle the window); JSON output
+    escapes them instead."""
+    click.echo(_CONTROL.sub("", text), nl=nl, err=err)
 
 
 @click.group(context_settings=CONTEXT)
@@ -136,10 +165,15 @@ def _ingest_report(report: Any, quiet: bool) -> None:
     help="Also fetch the web addresses in this file, one per line (# comments ignored).",
 )
 @click.option("--prune", is_flag=True, help="Drop documents whose files are gone.")
+@click.option(
+    "--follow-links", is_flag=True, help="Also read symbolic links that point outside the folders given."
+)
 @index_option
 @quiet_option
 @handle_errors
-def ingest(paths: tuple[str, ...], urls_file: Any, prune: bool, index_dir: Path, quiet: bool) -> None:
+def ingest(
+    paths: tuple[str, ...], urls_file: Any, prune: bool, follow_links: bool, index_dir: Path, quiet: bool
+) -> None:
     """Add or update documents from files, folders and web addresses (default: corpus/).
 
     A web address (http or https) is fetched once and its bytes kept in the index, so show,
@@ -164,8 +198,9 @@ def ingest(paths: tuple[str, ...], urls_file: Any, prune: bool, index_dir: Path,
         given or ([] if prune else [Path(DEFAULT_CORPUS)]),  # --prune alone prunes, nothing else
         prune=prune,
         progress=BarProgress(not quiet and sys.stderr.isatty()),
-        on_skip=lambda p, r: click.echo(f"kb: skipped {render.where(p)}: {r}", err=True),
-        on_note=lambda p, r: click.echo(f"kb: note: {render.where(p)}: {r}", err=True),
+        on_skip=lambda p, r: _say(f"kb: skipped {render.where(p)}: {r}", err=True),
+        on_note=lambda p, r: _say(f"kb: note: {render.where(p)}: {r}", err=True),
+        follow_links=follow_links,
     )
     _ingest_report(report, quiet)
     if report.nothing_read:
@@ -185,7 +220,9 @@ def _ensure_index(kb: Any, quiet: bool) -> None:
     if not corpus.is_dir():
         raise IndexMissing(f"no index at {kb.directory}; run `kb ingest PATH` first")
     if not quiet:
-        click.echo(f"kb: no index at {kb.directory}; building it from {corpus}/ (first use)", err=True)
+        click.echo(
+            f"kb: no index at {kb.directory.absolute()} yet; building it from {corpus}/ (first use)", err=True
+        )
     report = kb.ingest([corpus], progress=BarProgress(not quiet and sys.stderr.isatty()))
     _ingest_report(report, quiet)
 
@@ -241,7 +278,7 @@ def ask(
         if as_json:
             _emit(render.dumps(render.answer_json(answer, explain=explain)))
         else:
-            click.echo(render.answer_text(answer, color=color, explain=explain))
+            _say(render.answer_text(answer, color=color, explain=explain))
 
 
 def _ref(ref: str) -> str:
@@ -312,13 +349,13 @@ def show(doc: str, as_json: bool, removed: bool, index_dir: Path) -> None:
         return
     for key in ("id", "path", "title", "author", "date", "publisher", "url", "citekey"):
         if record.get(key):
-            click.echo(f"{key}: {record[key]}")
+            _say(f"{key}: {record[key]}")
     click.echo("")
     if removed:
         for r in record["removed"]:
-            click.echo(f"[{r['reason']}] {r['text']}")
+            _say(f"[{r['reason']}] {r['text']}")
     else:
-        click.echo(record["text"])
+        _say(record["text"])
 
 
 @cli.command(context_settings=CONTEXT)
@@ -336,7 +373,7 @@ def docs(as_json: bool, index_dir: Path) -> None:
         if as_json:
             _emit(render.dumps(d.to_dict()))
         else:
-            click.echo(f"{d.id}  {d.citekey:<24} {render.where(d.path)}  {render.short_citation(d)}")
+            _say(f"{d.id}  {d.citekey:<24} {render.where(d.path)}  {render.short_citation(d)}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -451,11 +488,11 @@ def stats(
         for r in records:
             _emit(render.dumps(r))
     elif fmt == "csv":
-        click.echo(render.stats_csv(records), nl=False)
+        _say(render.stats_csv(records), nl=False)
     elif fmt == "md":
-        click.echo(render.stats_markdown(records), nl=False)
+        _say(render.stats_markdown(records), nl=False)
     else:
-        click.echo(render.stats_text(records), nl=False)
+        _say(render.stats_text(records), nl=False)
     for path, bib_fmt in ((bib, "bibtex"), (csl, "csl-json")):
         if path is not None:
             path.write_text(kb.bibliography(records, bib_fmt), encoding="utf-8")
@@ -517,7 +554,7 @@ def claims(
         for r in records:
             _emit(render.dumps(r))
     else:
-        click.echo(render.claims_text(records), nl=False)
+        _say(render.claims_text(records), nl=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -548,7 +585,7 @@ def verify(as_json: bool, index_dir: Path, quiet: bool) -> None:
     if as_json:
         _emit(render.dumps(render.verify_json(report)))
     else:
-        click.echo(render.verify_text(report), nl=False)
+        _say(render.verify_text(report), nl=False)
     if not report.ok:
         sys.exit(1)
 
@@ -575,7 +612,7 @@ def check(draft: Path, as_json: bool, index_dir: Path) -> None:
         for r in results:
             _emit(render.dumps(r.to_dict()))
     else:
-        click.echo(render.check_text(results, str(draft)), nl=False)
+        _say(render.check_text(results, str(draft)), nl=False)
     if any(r.status == "mismatched" for r in results):
         sys.exit(1)
 

@@ -563,6 +563,16 @@ class Store:
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of every page, and the full-text index's check of itself."""
+        problems = [r[0] for r in self.db.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
+        try:
+            self.db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            if "readonly" not in str(exc):
+                problems.append(f"full-text index: {exc}")
+        return problems
+
     # -- metadata corrections -------------------------------------------------
 
     _OVERRIDE_FIELDS = ("title", "author", "date", "publisher", "url")

@@ -198,3 +198,59 @@ def test_an_interrupted_ingest_keeps_what_it_committed_and_verifies(tmp_path: Pa
         )
         == 150
     )
+
+
+def test_terminal_escapes_in_documents_never_reach_the_terminal(runner: CliRunner, tmp_path: Path) -> None:
+    page = tmp_path / "evil.txt"
+    page.write_text("Budgets \x1b]0;pwned\x07rose \x1b[2J12 percent among 400 nurses in the survey.\n")
+    assert runner.invoke(cli, ["ingest", str(page)]).exit_code == 0
+    for command in (["show", str(page)], ["stats"], ["ask", "budgets"], ["docs"]):
+        out = runner.invoke(cli, command).stdout
+        assert "\x1b" not in out and "\x07" not in out, command
+    raw = runner.invoke(cli, ["show", str(page), "--json"]).stdout
+    assert "\\u001b" in raw  # JSON keeps them, escaped
+
+
+def test_damaged_pages_are_found_by_verify_and_one_line_everywhere(runner: CliRunner, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", tmp_path / "corpus")
+    index = tmp_path / "idx"
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "corpus"), "--index", str(index)]).exit_code == 0
+    db = index / "kb.sqlite"
+    data = bytearray(db.read_bytes())
+    for page in range(3, len(data) // 4096, 5):  # scribble over every fifth page
+        data[page * 4096 + 100 : page * 4096 + 400] = b"\xde\xad" * 150
+    db.write_bytes(bytes(data))
+    verify = runner.invoke(cli, ["verify", "--index", str(index)])
+    assert verify.exit_code == 1 and "Traceback" not in verify.output
+    for command in (["ask", "what blocks collaboration"], ["docs"], ["stats"], ["claims"], ["rebuild"]):
+        result = runner.invoke(cli, [*command, "--index", str(index)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            command,
+            result.exception,
+        )
+        if result.exit_code:
+            assert len(result.stderr.strip().splitlines()) == 1, (command, result.stderr)
+
+
+def test_links_out_of_the_folder_are_not_followed_unless_asked(runner: CliRunner, tmp_path: Path) -> None:
+    secret = tmp_path / "private"
+    secret.mkdir()
+    (secret / "passwords.txt").write_text("The admin password is hunter2, and 12 percent of staff know it.")
+    (secret / "notes.txt").write_text("Private notes: 30 percent of the budget is unallocated this year.")
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE)
+    (folder / "leak.txt").symlink_to(secret / "passwords.txt")
+    (folder / "docs").symlink_to(secret)
+    (folder / "inside.txt").symlink_to(folder / "a.txt")  # a link inside the folder is fine
+    result = runner.invoke(cli, ["ingest", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert (
+        "leak.txt: link to a file outside" in result.stderr
+        and "docs: link to a folder outside" in result.stderr
+    )
+    assert "hunter2" not in runner.invoke(cli, ["ask", "admin password"]).stdout
+    followed = runner.invoke(cli, ["ingest", str(folder), "--follow-links"], catch_exceptions=False)
+    assert followed.exit_code == 0 and "2 added" in followed.stderr  # the private file and the notes

@@ -59,17 +59,30 @@ def display_path(path: Path) -> str:
     return str(Path(os.path.abspath(path)).resolve())
 
 
-def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError | None]]:
+def _outside(link: Path, top: Path) -> bool:
+    """Whether a symbolic link points outside the folder the user gave."""
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):
+        return True
+    return target != top and top not in target.parents
+
+
+def find_files(
+    paths: Iterable[str | Path], follow_links: bool = False
+) -> Iterator[tuple[Path, InputError | None]]:
     """Expand files and folders into supported files, in a stable order.
 
     Yields (path, None) for files to read and (path, error) for ones to report:
-    a missing path, a folder without supported files. Symlinked folders are not
-    followed twice, so a link loop ends.
+    a missing path, a folder without supported files. Symbolic links are followed only while they
+    stay inside the folder given (a link to /usr/share/doc or to a private file elsewhere is named
+    and skipped) unless `follow_links`; a folder is not walked twice, so a link loop ends.
     """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = False
+            top = path.resolve()
             seen: set[tuple[int, int]] = set()
             for root, dirs, files in os.walk(path, followlinks=True):
                 st = os.stat(root)
@@ -77,9 +90,32 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, InputError |
                     dirs[:] = []
                     continue
                 seen.add((st.st_dev, st.st_ino))
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                kept = []
+                for d in sorted(d for d in dirs if not d.startswith(".")):
+                    link = Path(root) / d
+                    if not follow_links and link.is_symlink() and _outside(link, top):
+                        yield (
+                            link,
+                            UnsupportedFile(
+                                str(link),
+                                "link to a folder outside the one given; use --follow-links to read it",
+                            ),
+                        )
+                    else:
+                        kept.append(d)
+                dirs[:] = kept
                 for name in sorted(files):
                     if name.startswith("."):
+                        continue
+                    link = Path(root) / name
+                    if not follow_links and link.is_symlink() and _outside(link, top):
+                        yield (
+                            link,
+                            UnsupportedFile(
+                                str(link),
+                                "link to a file outside the folder given; use --follow-links to read it",
+                            ),
+                        )
                         continue
                     if Path(name).suffix.lower() not in EXTENSIONS:
                         # named once, with the reason, and counted in the summary

@@ -86,11 +86,11 @@ class Pending:
     shared_keys: frozenset[int] = frozenset()  # the shared lines it was cleaned with
 
 
-def read_sources(paths: Iterable[str | Path]) -> Iterator[Source | InputError]:
+def read_sources(paths: Iterable[str | Path], follow_links: bool = False) -> Iterator[Source | InputError]:
     """Each file under `paths` read into a Source, or the error saying why it cannot be used."""
     from kb.ingest.read import find_files, read_source
 
-    for path, error in find_files(paths):
+    for path, error in find_files(paths, follow_links):
         if error is not None:
             yield error
             continue
@@ -128,6 +128,7 @@ def ingest_paths(
     on_skip: Skip | None,
     fetch: bool = True,
     on_note: Skip | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Add, update or (with prune) remove documents; unchanged files cost no embedding.
 
@@ -153,7 +154,7 @@ def ingest_paths(
         gone = [d.path for d in store.documents() if not exists(d.path, store)]
         store.delete_documents(gone)
         removed = gone
-    sources = _read_new_sources(store, paths, skip, fetch)
+    sources = _read_new_sources(store, paths, skip, fetch, follow_links)
     for source in sources:  # what kb had to repair is said, not hidden
         m = re.search(r"\((\d+) bad bytes replaced\)", source.encoding)
         if m and on_note:
@@ -230,7 +231,7 @@ def ingest_texts(
 
 
 def _read_new_sources(
-    store: Store, paths: Sequence[str | Path], skip: Skip, fetch: bool = True
+    store: Store, paths: Sequence[str | Path], skip: Skip, fetch: bool = True, follow_links: bool = False
 ) -> list[Source]:
     """Read the files under `paths` and the pages at its web addresses, once each; unreadable
     ones and copies of another document are skipped with the reason."""
@@ -241,7 +242,7 @@ def _read_new_sources(
     seen_shas: dict[str, str] = {}
     urls = [str(p) for p in paths if is_url(str(p))]
     files = [p for p in paths if not is_url(str(p))]
-    for source in [*_read_urls(store, urls, fetch), *read_sources(files)]:
+    for source in [*_read_urls(store, urls, fetch), *read_sources(files, follow_links)]:
         if isinstance(source, InputError):
             skip(source.path, source.reason)
             continue

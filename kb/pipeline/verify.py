@@ -34,7 +34,10 @@ def verify(
     from kb.ingest.clean import clean
     from kb.sources.locate import current_sha, exists, read_stored
 
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(where, "damaged", f"{p} (move the index aside and run `kb ingest PATHS` into a new one)")
+        for p in store.integrity_problems()
+    ]
     checked = 0
     pipeline = pipeline_version()
     docs = store.documents()
