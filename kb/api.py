@@ -421,7 +421,7 @@ class KnowledgeBase:
                 title=doc.title, author=doc.author, date=doc.date, publisher=doc.publisher, url=doc.url
             )
             meta = Metadata(**(_fields(meta) | fields))
-            self.store.set_meta_override(doc.id, fields, document_key(meta, doc.id))
+            self.store.set_meta_override(doc.id, fields, document_key(meta, doc.id, doc.path))
             return self.store.find_doc(doc.id)
         finally:
             lock.release()

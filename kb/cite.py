@@ -42,12 +42,71 @@ def ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def document_key(meta: Metadata, doc_id: str) -> str:
-    """A BibTeX-style key: author surname (else publisher, else first title word), year, title word.
+_NOT_PEOPLE = re.compile(
+    r"^(?:staff|staff reports?|editorial|editors?|editorial staff|newsroom|news desk|web desk|wire services?|"
+    r"associated press|the associated press|ap|afp|reuters|bloomberg|cnn|bbc|npr|futurism|admin|administrator|"
+    r"guest|guest author|contributor|team|bureau|agencies|press release|sponsored|partner content)$",
+    re.I,
+)
+_ORG_WORDS = re.compile(
+    r"\b(?:staff|bureau|desk|team|editorial|news|press|media|wire|services|sport|sports|network|agency|"
+    r"admin|magazine|times|post|journal|daily|weekly|online|digital|group|inc|ltd|llc)\b",
+    re.I,
+)
+_ROLE_TAIL = re.compile(
+    r"\s+(?:is\s+an?\s+.*|was\s+an?\s+.*|(?:senior\s+|chief\s+|staff\s+|contributing\s+|associate\s+)*"
+    r"(?:news\s+|auto\s+|science\s+|tech\s+|political\s+|business\s+)?(?:reporter|correspondent|writer|"
+    r"editor|columnist|contributor|journalist|producer|author)s?\b.*|published\b.*|updated\b.*|"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b.*)$",
+    re.I,
+)
+_CALENDAR = set(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday".split()
+)
+_DEGREE = re.compile(r"^(?:MS|MA|MD|RD|RDN|PhD|Ph\.D\.|MPH|MBA|BSc|MSc|DO|RN|CPA|JD|Esq\.?|Jr\.?|Sr\.?)$")
 
-    Without any name the first title word leads ("buddyndcios"), and without a title the
-    document id stands in, so keys stay readable and derive from content alone.
-    """
+
+def people(author: str | None) -> list[str]:
+    """The persons a byline names, without roles, degrees, dates, agencies or site names:
+    'Tom Krisher; Ap Auto Writer' -> ['Tom Krisher']; 'Phil Helsel is a reporter' -> ['Phil Helsel']."""
+    if not author:
+        return []
+    out: list[str] = []
+    for part in re.split(r"\s*;\s*|\s+and\s+|\s*&\s*|,\s*(?=[A-Z][a-z]+\s+[A-Z])", author):
+        part = re.sub(r"^(?:by|written by|von|par)\s+", "", part.strip(), flags=re.I)
+        part = _ROLE_TAIL.sub("", part).strip(" ,.-|")
+        words = [w for w in part.split() if not _DEGREE.match(w.strip(","))]
+        part = " ".join(words).strip(" ,")
+        if not part or re.search(r"\d|@|https?:|www\.", part) or _NOT_PEOPLE.match(part):
+            continue
+        if _ORG_WORDS.search(part) or (part.isupper() and len(part) > 3):
+            continue  # "Telegraph Sport", "News Nation Bureau", "REUTERS"
+        if len(words) == 1 and (
+            re.search(r"[a-z][A-Z]|-[A-Z]$", part)
+            or part.lower().endswith("admin")
+            or part.lower() in _CALENDAR
+        ):
+            continue  # a user name ("LinkNaija", "Jdadmin", "Kevin-R") or a date word ("November")
+        if part[:1].islower():
+            continue  # a role, not a name: "writer, P. T. S."
+        if len(words) > 5:
+            continue
+        if part not in out:
+            out.append(part)
+    return out
+
+
+def clean_author(author: str | None) -> str | None:
+    """A byline as kb stores it: the persons it names, separated by '; ' (None when it names none)."""
+    names = people(author)
+    return "; ".join(names) if names else None
+
+
+def document_key(meta: Metadata, doc_id: str, name: str | None = None) -> str:
+    """A BibTeX-style key: author surname (else publisher, else first title word), year when
+    known, and a title word: 'wailgum2010cmos', 'smithcio', 'buddycios'. Without a title the
+    file name stands in ('quicktodo'); never a hash, and never "nd" (a style adds "n.d.")."""
     skip = {
         "the",
         "a",
@@ -67,27 +126,28 @@ def document_key(meta: Metadata, doc_id: str) -> str:
     }
     title_words = [ascii_word(w) for w in (meta.title or "").split()]
     title_words = [w for w in title_words if w and w not in skip]
+    if not title_words and name:
+        stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name.rsplit("/", 1)[-1])
+        title_words = [w for w in (ascii_word(x) for x in re.split(r"[\W_]+", stem)) if w and not w.isdigit()]
+        title_words = [w for w in title_words if not re.fullmatch(r"[0-9a-f]{8,}", w)] or title_words[:0]
     who = ""
-    if meta.author:
-        who = ascii_word(meta.author.split(",")[0].split(" and ")[0].split()[-1])
+    persons = people(meta.author)
+    if persons:
+        who = ascii_word(persons[0].split()[-1])
     if not who and meta.publisher:
         who = ascii_word(meta.publisher.split()[0])
     if not who and title_words:
         who = title_words.pop(0)
-    year = (meta.date or "")[:4] if (meta.date or "")[:4].isdigit() else "nd"
-    what = title_words[0] if title_words else doc_id[:6]
-    return f"{who or 'doc'}{year}{what}"
+    year = (meta.date or "")[:4] if (meta.date or "")[:4].isdigit() else ""
+    what = title_words[0] if title_words else ""
+    return f"{who}{year}{what}" or "doc"
 
 
 def _names(author: str | None) -> list[dict[str, str]]:
-    """'Thomas Wailgum' -> [{'family': 'Wailgum', 'given': 'Thomas'}]; several joined by 'and' or ','."""
-    if not author:
-        return []
+    """'Thomas Wailgum' -> [{'family': 'Wailgum', 'given': 'Thomas'}], for each person of the byline."""
     out = []
-    for part in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*", author):
-        words = part.split()
-        if not words:
-            continue
+    for person in people(author):
+        words = person.split()
         if len(words) == 1:
             out.append({"literal": words[0]})
         else:
@@ -153,7 +213,7 @@ def study_item(org: str, title: str, doc: dict[str, Any]) -> dict[str, Any]:
     """The CSL-JSON item of a study known only through the document that reports it."""
     year = (doc.get("date") or "")[:4]
     item: dict[str, Any] = {
-        "id": study_key(org, title, year if year.isdigit() else "nd"),
+        "id": study_key(org, title, year if year.isdigit() else ""),
         "type": "report",
         "title": title,
         "author": [{"literal": org}],

@@ -183,7 +183,7 @@ def stats_markdown(records: Iterable[dict[str, Any]]) -> str:
         study = study_of(r.get("source"))
         if study:
             year = (doc.get("date") or "")[:4]
-            keys.insert(0, study_key(*study, year if year.isdigit() else "nd"))
+            keys.insert(0, study_key(*study, year if year.isdigit() else ""))
         about = f" of {r['population']}" if r.get("population") and r["unit"] == "percent" else ""
         if r["unit"] == "count" and r.get("population") and r["population"] not in r["value_text"]:
             about = f" {r['population']}"

@@ -15,7 +15,7 @@ import pytest
 import rispy
 from click.testing import CliRunner
 
-from kb.cite import FORMATS, document_key, study_of
+from kb.cite import FORMATS, _names, document_key, people, study_of
 from kb.cli import cli
 from kb.draft import SOURCED_MIN, DraftFigure, draft_figures, judge
 from kb.records import Metadata
@@ -43,7 +43,7 @@ def test_citation_keys_are_readable_unique_and_stable(indexed: CliRunner, corpus
     keys = {d["path"]: d["citekey"] for d in _docs(indexed)}
     assert all(Path(p).is_absolute() for p in keys)  # stored paths do not depend on the cwd
     assert keys[str(corpus_copy.resolve() / "002_56e87b44efce0d55.txt")] == "wailgum2010cmos"
-    assert keys[str(corpus_copy.resolve() / "001_1ef42641c07f7103.txt")] == "smithndcio"
+    assert keys[str(corpus_copy.resolve() / "001_1ef42641c07f7103.txt")] == "smithcio"
     assert len(set(keys.values())) == len(keys)
     # Re-ingesting, even after another file changed, keeps every key.
     (corpus_copy / "new.md").write_text("# Extra notes\n\nA short note about CIOs and their budgets.\n")
@@ -54,8 +54,12 @@ def test_citation_keys_are_readable_unique_and_stable(indexed: CliRunner, corpus
 
 
 def test_document_key_without_author_or_title() -> None:
-    assert document_key(Metadata(title="Who's Your Buddy? CIOs and CMOs"), "abcdef12") == "buddyndcios"
-    assert document_key(Metadata(), "abcdef12") == "docndabcdef"
+    assert document_key(Metadata(title="Who's Your Buddy? CIOs and CMOs"), "abcdef12") == "buddycios"
+    assert document_key(Metadata(), "abcdef12", "/notes/quick-todo.md") == "quicktodo"  # the file name
+    assert document_key(Metadata(), "abcdef12", "/x/5cbb94a0aa304e13.txt") == "doc"  # never a hash
+    assert document_key(
+        Metadata(author="Ana Ruiz; Tom Lee", date="2019-03", title="Early reviews"), "ab"
+    ) == ("ruiz2019early")
     assert document_key(Metadata(author="José Núñez", date="2021-02-03", title="Ñu"), "x") == "nunez2021nu"
 
 
@@ -159,11 +163,11 @@ def test_verify_finds_corrupt_records_and_missing_sources(indexed: CliRunner, co
 def test_draft_figures_ignore_dates_list_numbers_and_citations() -> None:
     text = (
         "# Report 2024\n\nDraft of 12 March 2024, part 2 of 3.\n\n1. First step\n2. Second step\n\n"
-        "- 63 percent of CIOs said so [@smithndcio], while *most* did not.[^n]\n\n[^n]: A note.\n"
+        "- 63 percent of CIOs said so [@smithcio], while *most* did not.[^n]\n\n[^n]: A note.\n"
     )
     figures = draft_figures(text)
     assert [(f.line, f.value_text, f.unit, f.cites) for f in figures] == [
-        (8, "63 percent", "percent", ("smithndcio", "n"))
+        (8, "63 percent", "percent", ("smithcio", "n"))
     ]
     assert "[@" not in figures[0].sentence and "*" not in figures[0].sentence
 
@@ -205,3 +209,25 @@ def test_a_figure_about_something_else_is_not_a_mismatch() -> None:
     assert judge(fig, [(1.2, loan)]).status == "unsourced"
     sales = dict(loan, value=9.0, sentence="Retail sales rose 9 percent.", population="Retail sales")
     assert judge(fig, [(1.2, sales)]).status == "mismatched"
+
+
+@pytest.mark.parametrize(
+    ("byline", "persons"),
+    [
+        ("Victor Tangermann; Futurism", ["Victor Tangermann"]),
+        ("Tom Krisher; Ap Auto Writer", ["Tom Krisher"]),
+        ("Phil Helsel is a reporter", ["Phil Helsel"]),
+        ("Jeff Foust Monday; November", ["Jeff Foust"]),
+        ("Ilana Muhlstein; MS; RDN", ["Ilana Muhlstein"]),
+        ("Meg Kinnard; Errin Haines; Associated Press", ["Meg Kinnard", "Errin Haines"]),
+        ("writer, P. T. S.", []),
+        ("Telegraph Sport", []),
+        ("The Local Bureau; Staff Reports", []),
+        ("Kevin-R, David Jeans; Kevin Rebong;", ["David Jeans", "Kevin Rebong"]),
+        ("By Ana Ruiz and Tom Lee", ["Ana Ruiz", "Tom Lee"]),
+    ],
+)
+def test_bylines_become_people(byline: str, persons: list[str]) -> None:
+    assert people(byline) == persons
+    names = _names(byline)
+    assert [n.get("family") or n.get("literal") for n in names] == [p.split()[-1] for p in persons]

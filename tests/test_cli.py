@@ -119,7 +119,7 @@ def test_stats_filters_query_and_markdown(runner: CliRunner) -> None:
     assert len(ranked) == 3 and ranked[0]["value"] == 22
     md = run(runner, "stats", "marketing budget technology", "--format", "md", "-k", "1")
     assert md.startswith("- 22 per cent of global marketing budget")
-    assert md.splitlines()[0].endswith("[@reportndcmos]") and "> However, with 22 per cent" in md
+    assert md.splitlines()[0].endswith("[@reportcmos]") and "> However, with 22 per cent" in md
 
 
 def test_claims_by_speaker_and_kind(runner: CliRunner) -> None:

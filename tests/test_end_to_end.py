@@ -91,7 +91,7 @@ def test_check_classifies_the_sample_draft(in_real_kb: Path) -> None:
     got = [(r["line"], r["text"], r["status"], (r.get("match") or {}).get("text")) for r in rows]
     assert got == EXPECTED_DRAFT
     sourced = next(r for r in rows if r["line"] == 5)
-    assert sourced["citation"] == "[@smithndcio]"
+    assert sourced["citation"] == "[@smithcio]"
     match = sourced["match"]
     shown = json.loads(runner.invoke(cli, ["show", match["doc"]["id"], "--json", "--index", "idx"]).stdout)
     assert shown["text"][match["start"] : match["end"]] == match["text"]

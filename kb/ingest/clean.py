@@ -36,6 +36,12 @@ def clean(source: Source, shared: frozenset[int] = frozenset()) -> CleanDoc:
     if not cleaned.text.strip():
         raise EmptyDocument(source.path, "no article text found after cleaning")
     meta = merge_metadata(source.meta, cleaned.meta) if source.meta else cleaned.meta
+    if meta.author:  # persons only: no roles, dates, agencies or site names in citations
+        from dataclasses import replace
+
+        from kb.cite import clean_author
+
+        meta = replace(meta, author=clean_author(meta.author))
     return CleanDoc(
         path=source.path,
         kind=source.kind,

@@ -364,7 +364,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
             doc,
             encoding=item.encoding,
             pipeline=pipeline,
-            citekey=document_key(doc.meta, doc.id),
+            citekey=document_key(doc.meta, doc.id, doc.path),
             passages=passages,
             passage_keys=pkeys,
             sentence_keys=skeys,
