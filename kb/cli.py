@@ -86,10 +86,20 @@ class BarProgress:
         self._bar = None
 
     def start(self, total: int, label: str) -> None:
-        if self.enabled and total:
-            from tqdm import tqdm
+        """A bar of `total` documents (0: not known yet), or the same bar with a new length."""
+        if not self.enabled:
+            return
+        from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=label, unit="doc", file=sys.stderr, leave=False)
+        if self._bar is None:
+            self._bar = tqdm(total=total or None, desc=label, unit="doc", file=sys.stderr, leave=False)
+        else:
+            self._bar.reset(total=total or None)
+            self._bar.set_description(label)
+
+    def stage(self, label: str) -> None:
+        if self._bar is not None:
+            self._bar.set_description(label, refresh=True)
 
     def advance(self, n: int) -> None:
         if self._bar is not None:

@@ -156,3 +156,24 @@ def test_corpus_metadata_cleaned_together(runner: CliRunner) -> None:
         assert rec["title"] == title
         assert author is None or rec["author"] == author
         assert date is None or rec["date"] == date
+
+
+def test_one_progress_bar_per_document_with_its_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kb.api import KnowledgeBase
+    from kb.cli import BarProgress
+    from kb.embed import FakeEmbedder
+
+    stages: list[str] = []
+
+    class Recording(BarProgress):
+        def stage(self, label: str) -> None:
+            stages.append(label.split()[0])
+            super().stage(label)
+
+    kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    kb.ingest([CORPUS], progress=Recording(True))
+    err = capsys.readouterr().err
+    assert "5/5" in err and "doc" in err  # counted per document, not per batch
+    assert stages[0] == "embedding" and stages[-1] == "storing"

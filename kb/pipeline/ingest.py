@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_DOCS = 32  # documents embedded and committed together
+LARGE_BYTES = 5 * 2**20  # files above this get a line before they are read
+LARGE_CHARS = 1_000_000  # sources above this get a line when cleaning keeps little of them
 
 PIPELINE_MODULES = (
     "ingest/read.py",  # decoding decides the text every offset points into
@@ -39,9 +41,14 @@ Skip = Callable[[str, str], None]
 
 
 class Progress:
-    """Progress reporting hook; the CLI passes one that draws a bar on stderr."""
+    """Progress reporting hook; the CLI passes one that draws a bar on stderr.
+
+    An ingest draws one bar over its documents: `start` when it knows how many, `stage` as the
+    work moves from reading to cleaning, embedding and storing, `advance` as each one is done."""
 
     def start(self, total: int, label: str) -> None: ...
+
+    def stage(self, label: str) -> None: ...
 
     def advance(self, n: int) -> None: ...
 
@@ -86,14 +93,23 @@ class Pending:
     shared_keys: frozenset[int] = frozenset()  # the shared lines it was cleaned with
 
 
-def read_sources(paths: Iterable[str | Path], follow_links: bool = False) -> Iterator[Source | InputError]:
+def read_sources(
+    paths: Iterable[str | Path], follow_links: bool = False, on_note: Skip | None = None
+) -> Iterator[Source | InputError]:
     """Each file under `paths` read into a Source, or the error saying why it cannot be used."""
-    from kb.ingest.read import find_files, read_source
+    from kb.ingest.read import display_path, find_files, read_source
 
     for path, error in find_files(paths, follow_links):
         if error is not None:
             yield error
             continue
+        if on_note:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+            if size > LARGE_BYTES:  # a big file takes a while: say so before the wait
+                on_note(display_path(path), f"reading {size / 2**20:.0f} MB, this takes a while")
         try:
             yield read_source(path)
         except InputError as exc:
@@ -154,11 +170,13 @@ def ingest_paths(
         gone = [d.path for d in store.documents() if not exists(d.path, store)]
         store.delete_documents(gone)
         removed = gone
-    sources = _read_new_sources(store, paths, skip, fetch, follow_links)
+    progress.start(0, "reading")
+    sources = _read_new_sources(store, paths, skip, fetch, follow_links, on_note)
     for source in sources:  # what kb had to repair is said, not hidden
         m = re.search(r"\((\d+) bad bytes replaced\)", source.encoding)
         if m and on_note:
             on_note(source.path, f"{m[1]} bytes that are not UTF-8 were replaced (U+FFFD)")
+    progress.start(len(sources), "cleaning")
     # Site chrome is learned from the whole collection: the stored documents and these files.
     stored = store.doc_line_keys()
     keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
@@ -170,10 +188,19 @@ def ingest_paths(
         old = stored.get(source.path)
         if old and (old.sha, old.pipeline, old.shared_fp) == (source.sha, pipeline, fp):
             unchanged.append(source.path)
+            progress.advance(1)
             continue
         doc = _clean(source, own, skip)
-        if doc is not None:
-            pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp, own))
+        if doc is None:
+            progress.advance(1)
+            continue
+        if len(source.text) > LARGE_CHARS and len(doc.text) < 0.05 * len(source.text) and on_note:
+            on_note(  # a cut this large is said, with what was kept
+                source.path,
+                f"kept {len(doc.text):,} of {len(source.text):,} characters as the article; "
+                "`kb show DOC --removed` lists the rest",
+            )
+        pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp, own))
     # Stored documents outside these files whose shared lines changed are re-cleaned,
     # if their source file is still what was ingested.
     for path, old in stored.items():
@@ -187,7 +214,7 @@ def ingest_paths(
         doc = _clean(source, own, skip) if source.sha == old.sha else None
         if doc is not None:
             pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own), own))
-    embedded = store_pending(target, pending, pipeline, progress, added, updated)
+    embedded = store_pending(target, pending, pipeline, progress, added, updated, total=None)
     if pending or removed:
         store.gc_vectors()
         store.gc_snapshots()
@@ -231,7 +258,12 @@ def ingest_texts(
 
 
 def _read_new_sources(
-    store: Store, paths: Sequence[str | Path], skip: Skip, fetch: bool = True, follow_links: bool = False
+    store: Store,
+    paths: Sequence[str | Path],
+    skip: Skip,
+    fetch: bool = True,
+    follow_links: bool = False,
+    on_note: Skip | None = None,
 ) -> list[Source]:
     """Read the files under `paths` and the pages at its web addresses, once each; unreadable
     ones and copies of another document are skipped with the reason."""
@@ -242,7 +274,7 @@ def _read_new_sources(
     seen_shas: dict[str, str] = {}
     urls = [str(p) for p in paths if is_url(str(p))]
     files = [p for p in paths if not is_url(str(p))]
-    for source in [*_read_urls(store, urls, fetch), *read_sources(files, follow_links)]:
+    for source in [*_read_urls(store, urls, fetch), *read_sources(files, follow_links, on_note)]:
         if isinstance(source, InputError):
             skip(source.path, source.reason)
             continue
@@ -305,21 +337,24 @@ def store_pending(
     progress: Progress,
     added: list[str],
     updated: list[str],
+    total: int | None = 0,
 ) -> int:
-    """Segment, extract, embed and store cleaned documents in batches; the number of texts embedded."""
+    """Segment, extract, embed and store cleaned documents in batches; the number of texts embedded.
+
+    `total`: the bar's length (0: the pending documents; None: the bar the caller started)."""
     embedded = 0
-    progress.start(len(pending), "embedding")
+    if total is not None:
+        progress.start(total or len(pending), "embedding")
     for lo in range(0, len(pending), BATCH_DOCS):
         batch = pending[lo : lo + BATCH_DOCS]
-        embedded += _ingest_batch(target, batch, pipeline)
+        embedded += _ingest_batch(target, batch, pipeline, progress)
         for item in batch:
             (updated if item.was_there else added).append(item.doc.path)
-        progress.advance(len(batch))
     progress.close()
     return embedded
 
 
-def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> int:
+def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progress: Progress) -> int:
     """Segment, extract, embed what is new, and store each document in its own transaction."""
     from kb.cite import document_key
     from kb.extract.claims import extract_claims
@@ -353,6 +388,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
     missing = [k for k in wanted if k not in known]
     vectors = {}
     if missing:
+        progress.stage(f"embedding {len(missing):,} texts")
         matrix = target.bulk_encode([wanted[k] for k in missing])
         vectors = dict(zip(missing, matrix))
         if store.get_meta("model") is None:
@@ -375,4 +411,6 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str) -> in
             shared_fp=item.shared_fp,
             shared_keys=item.shared_keys,
         )
+        progress.stage("storing")
+        progress.advance(1)
     return len(missing)
