@@ -273,6 +273,8 @@ class KnowledgeBase:
                     f"{len(gone)} indexed source files are gone (first: {gone[0]}); a rebuild would drop "
                     "their documents. Restore them, or remove them on purpose with `kb ingest --prune`",
                 )
+            for stale in self.directory.glob(".rebuild-*"):  # left by a rebuild that was killed
+                shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=self.directory))
             try:
                 fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder)

@@ -425,7 +425,8 @@ class Store:
         }
         if base not in taken:
             return base
-        for suffix in "abcdefghijklmnopqrstuvwxyz":
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        for suffix in [*letters, *(a + b for a in letters for b in letters)]:  # BibTeX's 2019a, 2019b
             if base + suffix not in taken:
                 return base + suffix
         return f"{base}-{doc_id[:6]}"
