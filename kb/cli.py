@@ -125,14 +125,19 @@ def _emit(line: str) -> None:
     click.echo(line)
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+_KB_COLOR = ("\x1b[1m", "\x1b[0m")  # the only escapes kb itself writes (bold answers with --color)
 
 
 def _say(text: str, nl: bool = True, err: bool = False) -> None:
     """Text output for a terminal: control characters and escape sequences from documents and
     file names are dropped (a page cannot move the cursor or retitle the window); JSON output
     escapes them instead."""
-    click.echo(_CONTROL.sub("", text), nl=nl, err=err)
+    kept = text.replace(_KB_COLOR[0], "\ue000").replace(_KB_COLOR[1], "\ue001")
+    kept = _CONTROL.sub("", kept).replace("\ue000", _KB_COLOR[0]).replace("\ue001", _KB_COLOR[1])
+    click.echo(kept, nl=nl, err=err)
 
 
 @click.group(context_settings=CONTEXT)

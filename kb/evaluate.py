@@ -47,13 +47,22 @@ class EvalReport:
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(str(path), f"line {n} is not JSON ({exc.msg})") from exc
+    try:
+        with path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(str(path), f"line {n} is not JSON ({exc.msg})") from exc
+                    if not isinstance(record, dict):
+                        raise InputError(str(path), f"line {n} is not a JSON object")
+                    for key in ("text", "title", "_id"):
+                        if key in record and not isinstance(record[key], str | int | type(None)):
+                            raise InputError(str(path), f"line {n}: {key!r} is not a string")
+                    yield record
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 (byte {exc.start})") from exc
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -83,8 +92,8 @@ def corpus_key(folder: Path, model: str) -> str:
 def corpus_items(folder: Path) -> Iterator[tuple[str, str | None, str]]:
     """(key, title, text) for each corpus document; the key carries the BEIR id."""
     for doc in _jsonl(folder / "corpus.jsonl"):
-        text = (doc.get("text") or "").strip()
-        title = (doc.get("title") or "").strip() or None
+        text = str(doc.get("text") or "").strip()
+        title = str(doc.get("title") or "").strip() or None
         if text or title:
             yield f"beir:{doc['_id']}", title, text or ""
 

@@ -139,6 +139,18 @@ class VectorIndex:
 
         return faiss.vector_to_array(self._index.id_map)
 
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of everything the index holds, in id order, for checking it whole."""
+        import faiss
+
+        ids = self.ids()
+        if not len(ids):
+            return ids, np.zeros((0, self.manifest.dim), dtype=np.float32)
+        base = faiss.downcast_index(self._index.index)
+        vectors = base.reconstruct_n(0, base.ntotal)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], vectors[order]
+
     def vector(self, rowid: int) -> np.ndarray:
         """The stored vector of one passage (for consistency checks)."""
         return self._index.reconstruct(int(rowid))

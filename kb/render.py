@@ -12,10 +12,19 @@ from typing import Any
 
 from kb.records import DocInfo
 
+MAX_SHOWN = 2000  # characters of one passage shown in terminal output
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    """A quoted sentence for the terminal: whole up to `limit` characters, else its start and [...]."""
+    return text if len(text) <= limit else text[: limit - 100].rstrip() + " […]"
+
 
 def where(path: str | None) -> str:
     """A stored (absolute) path as the terminal shows it: relative to the current directory when
     inside it, so `kb ask` output stays short; JSON output keeps the absolute path."""
+    if path and "\n" in path:  # a newline in a file name must not split a listing's lines
+        path = path.replace("\n", "\\n")
     if not path or not os.path.isabs(path):
         return path or ""
     try:
@@ -33,8 +42,9 @@ def short_citation(doc: DocInfo | dict[str, Any]) -> str:
     """'Title — Author, Publisher, 2010-10-04 (path)' with whatever is known."""
     d = doc.to_dict() if isinstance(doc, DocInfo) else doc
     parts = [p for p in (d.get("author"), d.get("publisher"), d.get("date")) if p]
-    title = d.get("title") or d.get("path")
-    return f"{title}" + (f" — {', '.join(parts)}" if parts else "")
+    title = d.get("title") or where(d.get("path"))
+    text = f"{title}" + (f" — {', '.join(parts)}" if parts else "")
+    return " ".join(text.split())  # one line, whatever the metadata holds
 
 
 def _highlight(text: str, span: tuple[int, int] | None, color: bool) -> str:
@@ -57,7 +67,10 @@ def summary_text(summary: Any) -> list[str]:
             marks = "".join(f"[{n}]" for n in q.sources)
             lines.append(
                 textwrap.fill(
-                    f"“{q.text}” {marks}", width=96, initial_indent="    • ", subsequent_indent="      "
+                    f"“{_clip(q.text)}” {marks}",
+                    width=96,
+                    initial_indent="    • ",
+                    subsequent_indent="      ",
                 )
             )
     lines.append("Sources:")
@@ -105,8 +118,12 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
             if hit.best_sentence
             else None
         )
+        shown = hit.text
+        if len(shown) > MAX_SHOWN:  # a 100,000-character "passage" is not read on a terminal
+            shown = shown[: MAX_SHOWN - 300] + f" […] ({len(hit.text):,} characters; --json has them all)"
+            rel = rel if rel and rel[1] <= MAX_SHOWN - 300 else None
         body = textwrap.fill(
-            _highlight(hit.text, rel, False), width=96, initial_indent="    ", subsequent_indent="    "
+            _highlight(shown, rel, False), width=96, initial_indent="    ", subsequent_indent="    "
         )
         if color:
             body = body.replace("»", "\x1b[1m").replace("«", "\x1b[0m")

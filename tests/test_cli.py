@@ -165,15 +165,24 @@ def test_one_progress_bar_per_document_with_its_stage(
     from kb.cli import BarProgress
     from kb.embed import FakeEmbedder
 
-    stages: list[str] = []
+    calls: list[tuple[str, object]] = []
 
     class Recording(BarProgress):
+        def start(self, total: int, label: str) -> None:
+            calls.append(("start", total))
+            super().start(total, label)
+
         def stage(self, label: str) -> None:
-            stages.append(label.split()[0])
+            calls.append(("stage", label.split()[0]))
             super().stage(label)
+
+        def advance(self, n: int) -> None:
+            calls.append(("advance", n))
+            super().advance(n)
 
     kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
     kb.ingest([CORPUS], progress=Recording(True))
-    err = capsys.readouterr().err
-    assert "5/5" in err and "doc" in err  # counted per document, not per batch
+    assert ("start", 5) in calls and [n for k, n in calls if k == "advance"] == [1] * 5  # per document
+    stages = [v for k, v in calls if k == "stage"]
     assert stages[0] == "embedding" and stages[-1] == "storing"
+    assert "doc" in capsys.readouterr().err  # drawn on stderr

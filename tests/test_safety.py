@@ -254,3 +254,50 @@ def test_links_out_of_the_folder_are_not_followed_unless_asked(runner: CliRunner
     assert "hunter2" not in runner.invoke(cli, ["ask", "admin password"]).stdout
     followed = runner.invoke(cli, ["ingest", str(folder), "--follow-links"], catch_exceptions=False)
     assert followed.exit_code == 0 and "2 added" in followed.stderr  # the private file and the notes
+
+
+def test_verify_checks_every_vector_not_a_sample(tmp_path: Path) -> None:
+    import shutil
+
+    from kb.index import VectorIndex
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", tmp_path / "corpus")
+    kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    kb.ingest([tmp_path / "corpus"])
+    assert kb.verify().ok
+    vindex = kb.vector_index()
+    ids, vectors = vindex.all_vectors()
+    vectors = vectors.copy()
+    vectors[len(ids) // 2 + 3] *= -1  # one vector of many, where a 1-in-N sample would miss it
+    m = vindex.manifest
+    VectorIndex.build(ids, vectors, m.model, m.dim, m.generation).save(tmp_path / "idx")
+    kb.close()
+    kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    problems = [p for p in kb.verify().problems if p.kind == "index"]
+    assert problems and "disagrees with the store for 1 passages" in problems[0].detail
+
+
+def test_huge_passages_newlines_in_names_and_bad_eval_input(runner: CliRunner, tmp_path: Path) -> None:
+    long = tmp_path / "long.txt"
+    long.write_text("Budgets " + "grew again and again " * 5000 + "by 12 percent.\n")
+    odd = tmp_path / "two\nlines.txt"
+    odd.write_text(ARTICLE)
+    assert runner.invoke(cli, ["ingest", str(long), str(odd)]).exit_code == 0
+    out = runner.invoke(cli, ["ask", "budgets grew"]).stdout
+    assert len(out) < 20_000 and "--json has them all" in out
+    listing = runner.invoke(cli, ["docs"]).stdout.splitlines()
+    assert len(listing) == 2 and any("two\\nlines.txt" in line for line in listing)
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_bytes(b'{"_id": "1", "text": ["not", "a", "string"]}\n')
+    (beir / "queries.jsonl").write_text('{"_id": "q", "text": "budgets"}\n')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq\t1\t1\n")
+    result = runner.invoke(cli, ["eval", str(beir)])
+    assert (
+        result.exit_code == 1
+        and "'text' is not a string" in result.stderr
+        and "Traceback" not in result.output
+    )
+    (beir / "corpus.jsonl").write_bytes(b'{"_id": "1", "text": "caf\xe9"}\n')
+    result = runner.invoke(cli, ["eval", str(beir)])
+    assert result.exit_code == 1 and "not UTF-8" in result.stderr
