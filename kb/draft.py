@@ -85,7 +85,8 @@ def blocks(markdown: str) -> list[tuple[int, str, tuple[str, ...]]]:
     """(line, plain text, cited keys) of each text block of a Markdown draft."""
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark").enable("table")
+    # commonmark's nesting limit (20) drops everything after a deeper list without a word
+    md = MarkdownIt("commonmark", {"maxNesting": 2000}).enable("table")
     out = []
     for token in md.parse(markdown):
         if token.type != "inline" or not token.content.strip():

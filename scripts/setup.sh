@@ -15,7 +15,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "kb setup: creating .venv" >&2
   "$PY" -m venv .venv
 fi
-pip() { .venv/bin/python -m pip -q --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+# pip's own noise (a local index notice, setuptools' editable-install banner) is not news to a user
+quiet='^WARNING: Location|BuildBackendWarning|^[[:space:]]*!!$|\*{20,}|Please be careful with folders|name as your package|with strategy, WheelFile|^[[:space:]]*$'
+pip() { .venv/bin/python -m pip -q --disable-pip-version-check "$@" 2> >(grep -Ev "$quiet" >&2); }
 echo "kb setup: installing (first time takes a few minutes)" >&2
 pip install --upgrade pip                 # pip 23's resolver trips over lxml extras
 pip install "torch==2.13.0"               # the CPU build; unpinned torch pulls a multi-GB CUDA build

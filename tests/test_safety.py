@@ -301,3 +301,17 @@ def test_huge_passages_newlines_in_names_and_bad_eval_input(runner: CliRunner, t
     (beir / "corpus.jsonl").write_bytes(b'{"_id": "1", "text": "caf\xe9"}\n')
     result = runner.invoke(cli, ["eval", str(beir)])
     assert result.exit_code == 1 and "not UTF-8" in result.stderr
+
+
+def test_deeply_nested_markdown_is_read_not_dropped(tmp_path: Path) -> None:
+    from kb.api import clean_paths
+
+    lines = ["# Notes", "", "Intro: 12 percent of people agreed with the plan this year.", ""]
+    lines += ["  " * i + f"- point {i} about the budget" for i in range(300)]
+    lines += ["", "After the list, 30 percent of people said the plan was too slow to help them."]
+    note = tmp_path / "deep.md"
+    note.write_text("\n".join(lines))
+    (doc,) = clean_paths([note])
+    assert "30 percent of people said the plan was too slow" in doc.text  # nothing after it is lost
+    said = doc.text + " ".join(r.text for r in doc.removed)
+    assert "point 250 about the budget" in said  # kept or listed as removed, never dropped in silence

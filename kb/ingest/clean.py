@@ -201,7 +201,8 @@ def _md_blocks(text: str) -> list[tuple[str, bool, bool]]:
     (text, is_list_item, is_subheading)."""
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark").enable("table")
+    # commonmark's nesting limit (20) drops everything after a deeper list without a word
+    md = MarkdownIt("commonmark", {"maxNesting": 2000}).enable("table")
     tokens = md.parse(text)
     blocks: list[tuple[str, bool, bool]] = []
     depth = 0
