@@ -331,7 +331,21 @@ class KnowledgeBase:
     # -- records --------------------------------------------------------------
 
     def documents(self) -> list[DocInfo]:
-        return self.store.documents()
+        """The indexed documents, each with the ids of its copies (the same article saved twice,
+        or syndicated with another headline, chrome and a paragraph more or less)."""
+        from dataclasses import replace
+
+        from kb.ingest.boilerplate import copy_groups
+
+        docs = self.store.documents()
+        lines = self.store.doc_line_keys()
+        keyed = [d for d in docs if d.path in lines]
+        groups = copy_groups([lines[d.path].keys for d in keyed])
+        members: dict[int, list[str]] = {}
+        for d, g in zip(keyed, groups):
+            members.setdefault(g, []).append(d.id)
+        copies = {d.id: tuple(i for i in members[g] if i != d.id) for d, g in zip(keyed, groups)}
+        return [replace(d, duplicates=copies.get(d.id, ())) for d in docs]
 
     def show(self, ref: str) -> dict[str, Any]:
         """A stored document's metadata, clean text and removed blocks."""

@@ -180,20 +180,25 @@ class DocInfo:
     language: str | None
     citekey: str
     ingested_at: str | None = None  # for a web page: when this version was fetched (its access date)
+    duplicates: tuple[str, ...] = ()  # ids of the documents that are copies of this one (and it of them)
 
     def to_dict(self) -> dict[str, Any]:
         extra = {"accessed": self.ingested_at[:10]} if self.ingested_at and "://" in self.path else {}
-        return extra | {
-            "id": self.id,
-            "path": self.path,
-            "title": self.title,
-            "author": self.author,
-            "date": self.date,
-            "publisher": self.publisher,
-            "url": self.url,
-            "citekey": self.citekey,
-            "kind": self.kind,
-        }
+        return (
+            extra
+            | {
+                "id": self.id,
+                "path": self.path,
+                "title": self.title,
+                "author": self.author,
+                "date": self.date,
+                "publisher": self.publisher,
+                "url": self.url,
+                "citekey": self.citekey,
+                "kind": self.kind,
+            }
+            | ({"duplicates": list(self.duplicates)} if self.duplicates else {})
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.api import KnowledgeBase, clean_paths
+from kb.embed import FakeEmbedder
 from kb.ingest.boilerplate import fingerprint, line_keys, shared_keys
 from kb.ingest.textclean import clean_text_scrape, line_key
 
@@ -133,3 +134,40 @@ def test_headings_of_a_notes_template_are_not_site_chrome(tmp_path: Path) -> Non
         notes.append(path)
     for doc in clean_paths(notes):
         assert "Key findings" in doc.text and "Method" in doc.text
+
+
+def test_a_syndicated_copy_does_not_erase_its_original(tmp_path: Path) -> None:
+    """A copy with another headline, menu and footer, a paragraph dropped and two words changed:
+    both keep their article and statistics, and they are listed as copies of each other."""
+    body = [
+        f"Paragraph {i}: the council said {10 + i} percent of the city's budget will go to transit projects "
+        f"over the next decade, while critics argued that item {i} of the plan needs far more public scrutiny."
+        for i in range(8)
+    ]
+    site_a = tmp_path / "a.txt"
+    site_a.write_text(
+        "Home | News | Sport\n\nCouncil Approves Transit Budget\n\n"
+        + "\n\n".join(body)
+        + "\n\nCopyright City Times\n"
+    )
+    copy = list(body)
+    del copy[3]
+    copy[5] = copy[5].replace("critics argued", "opponents said")
+    site_b = tmp_path / "b.txt"
+    site_b.write_text(
+        "Menu | Local | Weather\n\nTransit Plan Wins Council Vote\n\n"
+        + "\n\n".join(copy)
+        + "\n\nThe Daily Wire\n"
+    )
+    other = tmp_path / "c.txt"
+    other.write_text(
+        "An unrelated story about gardens. " * 3 + "\n\nMore about gardens and 12 percent of roses.\n"
+    )
+    kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    kb.ingest([site_a, site_b, other])
+    by_path = {Path(d.path).name: d for d in kb.documents()}
+    a, b, c = by_path["a.txt"], by_path["b.txt"], by_path["c.txt"]
+    assert a.duplicates == (b.id,) and b.duplicates == (a.id,) and c.duplicates == ()
+    stats_a = kb.store.statistics(a.id)
+    stats_b = kb.store.statistics(b.id)
+    assert len(stats_a) == 8 and len(stats_b) == 7  # every figure of each body survives

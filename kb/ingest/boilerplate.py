@@ -16,7 +16,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
-from kb.ingest.textclean import _normal, normal_key
+from kb.ingest.textclean import _normal, is_long, normal_key
 
 MIN_DOCS = 2  # documents a line must appear in to count as site chrome
 
@@ -27,12 +27,51 @@ def line_keys(text: str) -> frozenset[int]:
     return frozenset(normal_key(n) for n in normals if n)
 
 
+COPY_LINES = 5  # long lines two documents must share to be copies of one article...
+COPY_SHARE = 0.7  # ...and that share of the long lines of each of them
+COPY_MAX_DF = 8  # a long line in more documents than this is a site's boilerplate paragraph
+
+
+def copy_groups(key_sets: list[frozenset[int]]) -> list[int]:
+    """For each document, the number of its group of copies (the same article saved twice, or
+    syndicated with another headline and footer): documents that share most of their long lines.
+    Site chrome repeats across many pages of a site, an article's prose across a few copies."""
+    postings: dict[int, list[int]] = {}
+    for i, keys in enumerate(key_sets):
+        for k in keys:
+            if is_long(k):
+                postings.setdefault(k, []).append(i)
+    overlap: Counter[tuple[int, int]] = Counter()
+    for docs in postings.values():
+        if 2 <= len(docs) <= COPY_MAX_DF:
+            for x, a in enumerate(docs):
+                for b in docs[x + 1 :]:
+                    overlap[(a, b)] += 1
+    long_count = [sum(1 for k in keys if is_long(k)) for keys in key_sets]
+    parent = list(range(len(key_sets)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for (a, b), n in overlap.items():
+        if n >= COPY_LINES and n >= COPY_SHARE * max(long_count[a], long_count[b]):
+            parent[root(a)] = root(b)
+    return [root(i) for i in range(len(key_sets))]
+
+
 def shared_keys(key_sets: Iterable[frozenset[int]], min_docs: int = MIN_DOCS) -> frozenset[int]:
-    """Keys found in at least `min_docs` of the given documents' key sets."""
-    counts: Counter[int] = Counter()
-    for keys in key_sets:
-        counts.update(keys)
-    return frozenset(k for k, n in counts.items() if n >= min_docs)
+    """Keys found in at least `min_docs` of the given documents' key sets, copies of one article
+    counting once: lines that only copies of one article share are its text, not chrome."""
+    sets = list(key_sets)
+    groups = copy_groups(sets)
+    seen: dict[int, set[int]] = {}
+    for group, keys in zip(groups, sets):
+        for k in keys:
+            seen.setdefault(k, set()).add(group)
+    return frozenset(k for k, g in seen.items() if len(g) >= min_docs)
 
 
 def fingerprint(keys: Iterable[int]) -> str:

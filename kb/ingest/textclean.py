@@ -440,10 +440,20 @@ def _normal(text: str) -> str:
     return " ".join(_WORD.findall(text)).lower()
 
 
+LONG_LINE_WORDS = 15  # a line this long is prose: an article's paragraph, not a menu item or a headline
+
+
 def normal_key(normal: str) -> int:
-    """A signed 64-bit key (it fits an SQLite INTEGER) for a line's normalised words."""
+    """A signed 64-bit key (it fits an SQLite INTEGER) for a line's normalised words; its lowest
+    bit says whether the line is long (prose), which tells copies of an article from site chrome."""
     digest = hashlib.blake2b(normal.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    key = int.from_bytes(digest, "big", signed=True) & ~1
+    return key | (normal.count(" ") + 1 >= LONG_LINE_WORDS)
+
+
+def is_long(key: int) -> bool:
+    """Whether a line key is that of a long line (see `normal_key`)."""
+    return bool(key & 1)
 
 
 def line_key(text: str) -> int:
