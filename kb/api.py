@@ -65,6 +65,7 @@ class KnowledgeBase:
         self._bulk = None
         self._store = None
         self._vindex = None
+        self._writing = False  # True while this object holds the index's write lock
 
     # -- parts ----------------------------------------------------------------
 
@@ -162,12 +163,34 @@ class KnowledgeBase:
         if vindex is None:
             ids, vecs = store.passage_vectors(dim)
             vindex = VectorIndex.build(ids, vecs, model, dim, generation)
-            try:
-                vindex.save(self.directory)
-            except OSError as exc:  # a read-only index still answers
-                log.warning("cannot save the rebuilt vector index: %s", exc)
+            self._save_rebuilt(vindex, generation)
         self._vindex = vindex
         return vindex
+
+    def _save_rebuilt(self, vindex: Any, generation: int) -> None:
+        """Save an index rebuilt from the store, unless a writer is at work (it saves its own, newer
+        one) or the store moved on meanwhile: a reader never overwrites a newer index."""
+        from filelock import FileLock, Timeout
+
+        if self._writing:  # this process holds the write lock: save as the writer
+            try:
+                vindex.save(self.directory)
+            except OSError as exc:
+                log.warning("cannot save the rebuilt vector index: %s", exc)
+            return
+        lock = FileLock(str(self.directory / LOCK_FILE), mode=0o600)
+        try:
+            lock.acquire(timeout=0)
+        except (Timeout, OSError):
+            return
+        try:
+            if not self.store.db.in_transaction and self.store.generation() != generation:
+                return
+            vindex.save(self.directory)
+        except OSError as exc:  # a read-only index still answers
+            log.warning("cannot save the rebuilt vector index: %s", exc)
+        finally:
+            lock.release()
 
     # -- ingest ---------------------------------------------------------------
 
@@ -187,7 +210,7 @@ class KnowledgeBase:
             raise IndexLocked(
                 f"another kb process is writing {self.directory}; wait for it to finish"
             ) from exc
-        return lock
+        return _WriteLock(self, lock)
 
     def ingest(
         self,
@@ -456,7 +479,13 @@ class KnowledgeBase:
         from kb.pipeline.verify import verify
 
         dim = int(self.store.get_meta("dim") or self.embedder.dim)
-        return verify(self.store, dim, self.vector_index, str(self.directory), progress or Progress())
+        # one read snapshot for the whole check: an ingest running meanwhile is not half seen
+        self.store.db.execute("BEGIN")
+        try:
+            return verify(self.store, dim, self.vector_index, str(self.directory), progress or Progress())
+        finally:
+            self.store.db.execute("COMMIT")
+            self._vindex = None
 
     # -- drafts -----------------------------------------------------------------
 
@@ -501,6 +530,18 @@ class KnowledgeBase:
 
         entries = [("statistic", r, items_for("statistic", r, r["doc"])) for r in records]
         return render(fmt, entries)
+
+
+class _WriteLock:
+    """The index's write lock, marking its KnowledgeBase as the writer while held."""
+
+    def __init__(self, kb: KnowledgeBase, lock: Any) -> None:
+        self._kb, self._lock = kb, lock
+        kb._writing = True
+
+    def release(self) -> None:
+        self._kb._writing = False
+        self._lock.release()
 
 
 def _store_damage(path: Path, exc: Exception) -> str:

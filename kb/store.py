@@ -570,7 +570,7 @@ class Store:
         try:
             self.db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as exc:
-            if "readonly" not in str(exc):
+            if not any(w in str(exc) for w in ("readonly", "locked")):  # a writer at work: not damage
                 problems.append(f"full-text index: {exc}")
         return problems
 

@@ -315,3 +315,54 @@ def test_deeply_nested_markdown_is_read_not_dropped(tmp_path: Path) -> None:
     assert "30 percent of people said the plan was too slow" in doc.text  # nothing after it is lost
     said = doc.text + " ".join(r.text for r in doc.removed)
     assert "point 250 about the budget" in said  # kept or listed as removed, never dropped in silence
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(runner: CliRunner, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from kb.store import Store
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", tmp_path / "corpus")
+    (tmp_path / "more").mkdir()
+    for i in range(3):
+        (tmp_path / "more" / f"n{i}.txt").write_text(
+            f"Note {i}: {i + 20} percent of nurses said pay matters most.\n"
+        )
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "corpus")]).exit_code == 0
+    real = Store.replace_document
+    calls = {"n": 0}
+
+    def full(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "replace_document", full)
+        result = runner.invoke(cli, ["ingest", str(tmp_path / "more")])
+    assert result.exit_code == 1 and "the disk is full" in result.stderr and "Traceback" not in result.output
+    assert not list((tmp_path / "index").glob("*.tmp"))
+    verify = runner.invoke(cli, ["verify"])
+    assert verify.exit_code == 0, verify.output
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "more")]).exit_code == 0  # resumes
+    assert len(runner.invoke(cli, ["docs", "--json"]).stdout.splitlines()) == 8
+
+
+def test_verify_during_an_ingest_sees_one_consistent_state(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _write_site(site, 40)
+    env = dict(os.environ, KB_EMBEDDER="fake", KB_INDEX=str(tmp_path / "index"))
+    kb = [sys.executable, "-m", "kb"]
+    first = subprocess.run([*kb, "ingest", str(site / "p000.txt"), "-q"], env=env, capture_output=True)
+    assert first.returncode == 0
+    _write_site(tmp_path / "more", 150)
+    proc = subprocess.Popen([*kb, "ingest", str(tmp_path / "more"), "-q"], env=env, stderr=subprocess.PIPE)
+    reports = []
+    while proc.poll() is None and len(reports) < 6:
+        verify = subprocess.run([*kb, "verify", "--json"], env=env, capture_output=True, text=True)
+        reports.append(json.loads(verify.stdout))
+    proc.wait()
+    assert reports
+    for report in reports:
+        assert not [p for p in report["problems"] if p["kind"] in ("index", "mismatch", "damaged")], report
