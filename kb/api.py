@@ -160,11 +160,36 @@ class KnowledgeBase:
         dim = int(store.get_meta("dim") or self.embedder.dim)
         generation, count = store.generation(), store.passage_count()
         vindex = VectorIndex.load(self.directory, model, dim, generation, count)
+        if vindex is None and self._writing:  # update the earlier generation's index in place
+            vindex = self._updated_index(model, dim, generation)
         if vindex is None:
             ids, vecs = store.passage_vectors(dim)
             vindex = VectorIndex.build(ids, vecs, model, dim, generation)
             self._save_rebuilt(vindex, generation)
         self._vindex = vindex
+        return vindex
+
+    def _updated_index(self, model: str, dim: int, generation: int) -> Any:
+        """The saved index brought up to the store's generation by adding and removing only the
+        passages that changed (saved before it is returned), or None when a rebuild is needed."""
+        import numpy as np
+
+        from kb.index import VectorIndex
+
+        vindex = VectorIndex.load_for_update(self.directory, model, dim)
+        if vindex is None:
+            return None
+        current = self.store.passage_ids()
+        held = vindex.ids()
+        added = np.setdiff1d(current, held, assume_unique=True)
+        removed = np.setdiff1d(held, current, assume_unique=True)
+        found = self.store.passage_vectors_for([int(i) for i in added]) if len(added) else {}
+        if len(found) != len(added):
+            return None  # a passage without its vector: let the rebuild (and verify) see it
+        vectors = np.stack([found[int(i)] for i in added]) if len(added) else np.zeros((0, dim), "float32")
+        if not vindex.update(added, vectors, removed, generation):
+            return None
+        vindex.save(self.directory)
         return vindex
 
     def _save_rebuilt(self, vindex: Any, generation: int) -> None:

@@ -5,7 +5,10 @@
 dimension, count, the store generation it was built from, and the kb version.
 Both are written to a temporary file and renamed into place, index first, so a
 crash leaves either the old pair or a manifest that no longer matches the store
-(and the next open rebuilds). Flat (exact) search up to HNSW_THRESHOLD vectors,
+(and the next open updates or rebuilds). An index of an earlier generation is updated in
+place: the store's passage ids are compared with the index's, new vectors are added, removed
+ones deleted (flat) or marked as tombstones (HNSW cannot delete; search skips them, and past
+TOMBSTONE_SHARE the index is rebuilt, which compacts it). Flat (exact) search up to HNSW_THRESHOLD vectors,
 HNSW above it. Loading memory-maps the vectors (faiss's IO_FLAG_MMAP_IFC), so they
 stay in the page cache rather than each process's heap.
 """
@@ -29,14 +32,18 @@ HNSW_M = 32
 HNSW_EF_SEARCH = 128
 
 
+TOMBSTONE_SHARE = 0.2  # above this share of deleted vectors an HNSW index is rebuilt (compacted)
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     model: str
     dim: int
-    count: int
+    count: int  # live vectors: those the index holds less the tombstones
     generation: int
     kind: str
     kb_version: str
+    tombstones: tuple[int, ...] = ()  # rowids removed from an HNSW index (it cannot delete in place)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -62,6 +69,7 @@ class VectorIndex:
     def __init__(self, index, manifest: Manifest) -> None:
         self._index = index
         self.manifest = manifest
+        self._dead = frozenset(manifest.tombstones)
 
     @classmethod
     def build(
@@ -92,14 +100,62 @@ class VectorIndex:
         directory.mkdir(parents=True, exist_ok=True)
         data = faiss.serialize_index(self._index)
         _write_atomic(directory / INDEX_FILE, bytes(data))
-        _write_atomic(directory / MANIFEST_FILE, json.dumps(asdict(self.manifest), indent=2).encode())
+        _write_atomic(directory / MANIFEST_FILE, json.dumps(asdict(self.manifest)).encode())
 
     @staticmethod
     def read_manifest(directory: Path) -> Manifest | None:
         try:
-            return Manifest(**json.loads((directory / MANIFEST_FILE).read_text()))
+            data = json.loads((directory / MANIFEST_FILE).read_text())
+            data["tombstones"] = tuple(data.get("tombstones") or ())
+            return Manifest(**data)
         except (OSError, ValueError, TypeError):
             return None
+
+    @classmethod
+    def load_for_update(cls, directory: Path, model: str, dim: int) -> VectorIndex | None:
+        """The saved index of an earlier generation, read into memory so it can be updated in place."""
+        manifest = cls.read_manifest(directory)
+        if manifest is None or (manifest.model, manifest.dim) != (model, dim):
+            return None
+        import faiss
+
+        try:
+            index = faiss.read_index(str(directory / INDEX_FILE))
+        except RuntimeError:
+            return None
+        if index.ntotal - len(manifest.tombstones) != manifest.count or index.d != dim:
+            return None  # a torn save: the index and its manifest disagree
+        return cls(index, manifest)
+
+    def update(self, added: np.ndarray, vectors: np.ndarray, removed: np.ndarray, generation: int) -> bool:
+        """Add and remove passages in place; False when a rebuild is better (too many tombstones,
+        or a flat index that has grown past the HNSW threshold)."""
+        import faiss
+
+        dead = set(self._dead)
+        if len(removed):
+            if self.manifest.kind == "flat":
+                self._index.remove_ids(faiss.IDSelectorBatch(removed.astype(np.int64)))
+            else:
+                dead.update(int(i) for i in removed)
+        if len(added):
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), added.astype(np.int64))
+        live = self._index.ntotal - len(dead)
+        if len(dead) > TOMBSTONE_SHARE * max(self._index.ntotal, 1):
+            return False
+        if self.manifest.kind == "flat" and live >= HNSW_THRESHOLD:
+            return False
+        self._dead = frozenset(dead)
+        self.manifest = Manifest(
+            model=self.manifest.model,
+            dim=self.manifest.dim,
+            count=live,
+            generation=generation,
+            kind=self.manifest.kind,
+            kb_version=self.manifest.kb_version,
+            tombstones=tuple(sorted(dead)),
+        )
+        return True
 
     @classmethod
     def load(cls, directory: Path, model: str, dim: int, generation: int, count: int) -> VectorIndex | None:
@@ -128,7 +184,7 @@ class VectorIndex:
             except RuntimeError as exc:
                 log.warning("vector index unreadable (%s); rebuilding from the store", exc)
                 return None
-        if index.ntotal != manifest.count or index.d != dim:
+        if index.ntotal - len(manifest.tombstones) != manifest.count or index.d != dim:
             log.warning("vector index does not match its manifest; rebuilding from the store")
             return None
         return cls(index, manifest)
@@ -137,17 +193,21 @@ class VectorIndex:
         """The passage rowids the index holds."""
         import faiss
 
-        return faiss.vector_to_array(self._index.id_map)
+        held = faiss.vector_to_array(self._index.id_map)
+        return held[~np.isin(held, np.fromiter(self._dead, dtype=np.int64))] if self._dead else held
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of everything the index holds, in id order, for checking it whole."""
         import faiss
 
-        ids = self.ids()
+        ids = faiss.vector_to_array(self._index.id_map)
         if not len(ids):
             return ids, np.zeros((0, self.manifest.dim), dtype=np.float32)
         base = faiss.downcast_index(self._index.index)
         vectors = base.reconstruct_n(0, base.ntotal)
+        if self._dead:
+            live = ~np.isin(ids, np.fromiter(self._dead, dtype=np.int64))
+            ids, vectors = ids[live], vectors[live]
         order = np.argsort(ids, kind="stable")
         return ids[order], vectors[order]
 
@@ -163,7 +223,17 @@ class VectorIndex:
             import faiss
 
             faiss.downcast_index(self._index.index).hnsw.efSearch = max(HNSW_EF_SEARCH, k)
-        scores, ids = self._index.search(
-            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, self.manifest.count)
-        )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        want = min(k + min(len(self._dead), k), self._index.ntotal)  # tombstones are filtered out after
+        while True:
+            if self.manifest.kind == "hnsw":
+                import faiss
+
+                faiss.downcast_index(self._index.index).hnsw.efSearch = max(HNSW_EF_SEARCH, want)
+            scores, ids = self._index.search(q, want)
+            hits = [
+                (int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1 and int(i) not in self._dead
+            ]
+            if len(hits) >= k or want >= self._index.ntotal:
+                return hits[:k]
+            want = min(want * 4, self._index.ntotal)

@@ -733,6 +733,11 @@ class Store:
             )
         ]
 
+    def passage_ids(self) -> np.ndarray:
+        """The rowids of every passage, in order (to bring a saved vector index up to date)."""
+        rows = self.db.execute("SELECT rowid FROM passages ORDER BY rowid").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
 

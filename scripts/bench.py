@@ -127,6 +127,49 @@ def clustered(n: int, dim: int, rng: np.random.Generator, centres: np.ndarray) -
     return out
 
 
+def bench_update(sizes: list[int]) -> None:
+    """Adding one document (40 passages) and removing one to a saved index: in place vs a rebuild."""
+    import tempfile
+
+    from kb.index import VectorIndex
+
+    rng = np.random.default_rng(5)
+    dim = 384
+    centres = rng.standard_normal((200, dim), dtype=np.float32)
+    for n in sizes:
+        vecs = clustered(n + 40, dim, rng, centres)
+        ids = np.arange(1, n + 41, dtype=np.int64)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            t = time.perf_counter()
+            VectorIndex.build(ids[:n], vecs[:n], "m", dim, 1).save(folder)
+            built = time.perf_counter() - t
+            t = time.perf_counter()
+            vi = VectorIndex.load_for_update(folder, "m", dim)
+            vi.update(ids[n:], vecs[n:], np.array([], np.int64), 2)
+            vi.save(folder)
+            add = time.perf_counter() - t
+            t = time.perf_counter()
+            vi = VectorIndex.load_for_update(folder, "m", dim)
+            vi.update(np.array([], np.int64), np.zeros((0, dim), np.float32), ids[:40], 3)
+            vi.save(folder)
+            prune = time.perf_counter() - t
+            exact = VectorIndex.build(ids[40:], vecs[40:], "m", dim, 3) if n < 200_000 else None
+            recall = ""
+            if exact is not None and vi.manifest.kind == "hnsw":
+                qs = vecs[rng.integers(40, n + 40, 50)]
+                hit = sum(
+                    len({i for i, _ in vi.search(q, 10)} & {i for i, _ in exact.search(q, 10)}) for q in qs
+                )
+                recall = f"recall@10 after the update {hit / 500:.3f}"
+        row(f"add one document (40 passages) to a {n:,}-passage index, in place", f"{add:.2f} s",
+            f"full rebuild {built:.1f} s", f"{built / add:.0f}x", add <= 3 if n <= 100_000 else None)  # fmt: skip
+        row(f"prune one document from a {n:,}-passage index, in place (tombstones)", f"{prune:.2f} s",
+            f"full rebuild {built:.1f} s", f"{built / prune:.0f}x", None)  # fmt: skip
+        if recall:
+            row(f"search after in-place updates, {n:,} passages", recall, "", "", None)
+
+
 def rss_mb() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -457,6 +500,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--update-sizes", default="60000,1000000", help="index sizes for the update section")
     ap.add_argument("--docs", type=int, default=40, help="documents for the ingest throughput run")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench.md")
     ap.add_argument("--beir", type=Path, default=ROOT.parent / "shared" / "eval" / "scifact")
@@ -471,6 +515,8 @@ def main() -> None:
         bench_beir_latency(args.beir, args.beir_index, args.queries)
     if "ingest" in args.sections:
         bench_ingest(args.docs)
+    if "update" in args.sections:
+        bench_update([int(s) for s in args.update_sizes.split(",")])
     write_table(args.out)
     print(Path(args.out).read_text())
 
