@@ -440,36 +440,15 @@ def _population(
     if unit not in ("percent", "currency", "times"):
         # a measurement: the thing measured is usually the subject of its clause
         # ("clay mineral values are greater than 10%", "PTh is near ... 20–25 monomer units")
-        for rule in (
-            _in_brackets,
-            _modifies_hyphen,
-            _measured_for,
-            _modifies,
-            _clause_np,
-            _near_subject,
-            _verb_subject,
-            _modifies,
-        ):
-            np = rule(sentence, before, nxt, unit)
-            if np and _good_np(np):
-                return np
+        np = _first_rule(_MEASUREMENT_RULES, sentence, before, nxt, unit)
+        if np:
+            return np
         if subject and _good_np(subject):
             return subject
         return _nearest_np(before)
-    for rule in (
-        _in_brackets,
-        _as_many,
-        _modifies,
-        _colon_lead,
-        _leading_of,
-        _object_by,
-        _of_before,
-        _verb_subject,
-        _near_subject,
-    ):
-        np = rule(sentence, before, nxt, unit)
-        if np and _good_np(np):
-            return np
+    np = _first_rule(_SHARE_RULES, sentence, before, nxt, unit)
+    if np:
+        return np
     if subject:
         return subject
     if unit in ("percent", "times"):
@@ -728,6 +707,39 @@ def clause_subject(sentence: str) -> str | None:
                 return np
             return None
     return None
+
+
+def _first_rule(rules: tuple, sentence: str, before: str, nxt: str, unit: str) -> str | None:
+    """The noun phrase of the first rule that finds a good one."""
+    for rule in rules:
+        np = rule(sentence, before, nxt, unit)
+        if np and _good_np(np):
+            return np
+    return None
+
+
+# Who or what a figure describes, by the kind of figure: each rule looks at the sentence around the
+# figure and returns a noun phrase or None; the first good one wins (see each rule's docstring).
+_MEASUREMENT_RULES = (
+    _in_brackets,  # "film (<200 nm)"
+    _modifies_hyphen,  # "a 275-horsepower motor"
+    _measured_for,  # "111 MPa was measured for the epoxy"
+    _modifies,  # "10 μM FeCl3"
+    _clause_np,  # "clay mineral values are greater than 10%"
+    _near_subject,  # "the wagon will be able to go 300 miles"
+    _verb_subject,  # "Comparable sales rose 3.6 percent"
+)
+_SHARE_RULES = (
+    _in_brackets,  # "native ad units (38%)"
+    _as_many,  # "10 times as many cases"
+    _modifies,  # "a 9% funding increase", "$70,000 bond"
+    _colon_lead,  # "IT execs had their say: 30 percent noted"
+    _leading_of,  # "Of the participants, 65 percent were white"
+    _object_by,  # "reduce GDP by 0.25 percent"
+    _of_before,  # "revenue of $27.53 billion"
+    _verb_subject,  # "Comparable sales rose 3.6 percent"
+    _near_subject,  # "an engine that's 20% more powerful"
+)
 
 
 def _population_after(sentence: str, rel_end: int) -> str | None:
