@@ -366,3 +366,34 @@ def test_verify_during_an_ingest_sees_one_consistent_state(tmp_path: Path) -> No
     assert reports
     for report in reports:
         assert not [p for p in report["problems"] if p["kind"] in ("index", "mismatch", "damaged")], report
+
+
+def test_a_read_only_index_is_opened_read_only(runner: CliRunner, tmp_path: Path, monkeypatch) -> None:
+    """Tests run as root, where chmod cannot make a file read-only: the store's refusal is simulated."""
+    from kb.store import Store
+
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt")]).exit_code == 0
+    real_init = Store.__init__
+
+    def read_only(self, path, readonly=False):
+        if not readonly:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        real_init(self, path, readonly=True)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "__init__", read_only)
+        result = runner.invoke(cli, ["ask", "nurses"])
+        assert result.exit_code == 0 and "#1 " in result.stdout
+        assert runner.invoke(cli, ["stats"]).exit_code == 0
+
+
+def test_a_deleted_wal_file_is_not_a_dead_end(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt")]).exit_code == 0
+    (tmp_path / "index" / "kb.sqlite-wal").unlink(missing_ok=True)
+    for command in (["verify"], ["ask", "nurses"], ["ingest", str(tmp_path / "a.txt")]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 0 or (
+            len(result.stderr.strip().splitlines()) == 1 and "kb rebuild" not in result.stderr
+        )
