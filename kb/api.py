@@ -383,17 +383,17 @@ class KnowledgeBase:
         or syndicated with another headline, chrome and a paragraph more or less)."""
         from dataclasses import replace
 
-        from kb.ingest.boilerplate import copy_groups
-
         docs = self.store.documents()
-        lines = self.store.doc_line_keys()
-        keyed = [d for d in docs if d.path in lines]
-        groups = copy_groups([lines[d.path].keys for d in keyed])
-        members: dict[int, list[str]] = {}
-        for d, g in zip(keyed, groups):
-            members.setdefault(g, []).append(d.id)
-        copies = {d.id: tuple(i for i in members[g] if i != d.id) for d, g in zip(keyed, groups)}
-        return [replace(d, duplicates=copies.get(d.id, ())) for d in docs]
+        groups = self.store.copy_groups()
+        members: dict[str, list[str]] = {}
+        for doc_id, grp in groups.items():
+            members.setdefault(grp, []).append(doc_id)
+        return [
+            replace(d, duplicates=tuple(sorted(i for i in members[groups[d.id]] if i != d.id)))
+            if d.id in groups
+            else d
+            for d in docs
+        ]
 
     def show(self, ref: str) -> dict[str, Any]:
         """A stored document's metadata, clean text and removed blocks."""
@@ -437,7 +437,52 @@ class KnowledgeBase:
             records = rank(self.store, self.embedder, query, records, "sentence", ("population", "measure"))
         if sort in ("value", "-value"):
             records = sorted(records, key=lambda r: r["value"], reverse=sort == "-value")
-        return with_docs(self.store, records[:limit] if limit else records)
+        records = with_docs(self.store, records[:limit] if limit else records)
+        return self._with_links(records)
+
+    def _with_links(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each statistic with `also_in` (other documents that report the same figure, the original
+        study first) and `disputed` (ids of statistics of other works that give another value)."""
+        from kb.query import conflict_groups, figure_groups
+
+        if not records:
+            return records
+        every = self._all_statistics()
+        copies = self.store.copy_groups()
+        also: dict[str, list[dict[str, str]]] = {}
+        for group in figure_groups(every, copies):
+            for i in group:
+                also[every[i]["id"]] = [
+                    {"doc": every[j]["doc_id"], "statistic": every[j]["id"]}
+                    for j in group
+                    if every[j]["doc_id"] != every[i]["doc_id"]  # other documents only
+                ]
+        disputed: dict[str, list[str]] = {}
+        for group in conflict_groups(every, copies):
+            for i in group:
+                disputed[every[i]["id"]] = [every[j]["id"] for j in group if j != i]
+        return [dict(r, also_in=also.get(r["id"], []), disputed=disputed.get(r["id"], [])) for r in records]
+
+    def conflicts(self, query: str | None = None) -> list[dict[str, Any]]:
+        """Figures that disagree (`kb conflicts`): groups of statistics from different works that
+        give different values for one measure of one population, most relevant to `query` first."""
+        from kb.query import conflict_groups, rank
+
+        every = self._all_statistics()
+        out = [{"figures": [every[i] for i in g]} for g in conflict_groups(every, self.store.copy_groups())]
+        if query and out:
+            keyed = [{"group": n, "text": g["figures"][0]["sentence"]} for n, g in enumerate(out)]
+            out = [out[r["group"]] for r in rank(self.store, self.embedder, query, keyed, "text")]
+        return out
+
+    def _all_statistics(self) -> list[dict[str, Any]]:
+        """Every statistic with its document (and its `doc_id` kept for grouping)."""
+        from kb.query import with_docs
+
+        every = with_docs(self.store, self.store.statistics())
+        for r in every:
+            r["doc_id"] = (r.get("doc") or {}).get("id")
+        return every
 
     def claims(
         self,

@@ -429,6 +429,29 @@ def meta(
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("query", required=False)
+@click.option(
+    "--json", "as_json", is_flag=True, help='JSON lines: {"figures": [statistic records]} per conflict.'
+)
+@index_option
+@handle_errors
+def conflicts(query: str | None, as_json: bool, index_dir: Path) -> None:
+    """Figures that disagree: different values for one measure of one population, from different works.
+
+    Copies of one article and changes over time ("rose from 23% to 35%") are not conflicts.
+    With QUERY, the most relevant first.
+    """
+    from kb import render
+
+    found = _kb(index_dir).conflicts(query)
+    if as_json:
+        for c in found:
+            _emit(render.dumps(c))
+    else:
+        _say(render.conflicts_text(found), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one record per line.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "csv"]), default="text", show_default=True)
 @click.option(

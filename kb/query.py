@@ -197,3 +197,151 @@ def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
             scored.append((score, r))
         out.append(judge(f, scored))
     return out
+
+
+_LIGHT = frozenset(
+    "were was is are be been being have has had said say says told also still more less than about "
+    "over under into onto with from that this those these their there here which who whom".split()
+)
+
+
+def _figure_terms(text: str | None) -> set[str]:
+    """The content words of a population or measure (stemmed), for comparing two figures."""
+    from kb.search import _terms
+
+    return {t for t in _terms(text or "") if t not in _LIGHT and len(t) > 2}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _same_quantity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        a["unit"] == b["unit"]
+        and abs(a["value"] - b["value"]) <= 1e-9 * max(abs(a["value"]), 1.0)
+        and a.get("value_high") == b.get("value_high")
+        and a.get("currency_code") == b.get("currency_code")
+    )
+
+
+def figure_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list[list[int]]:
+    """Indices of records that report one figure from different documents: the same quantity
+    (value, unit, scale applied) about the same population, or in the same sentence, or read
+    in copies of one work. Each group lists the original first: a record whose source names a
+    study, then the earliest document."""
+    import re as _re
+
+    def norm(sentence: str) -> str:
+        return " ".join(_re.findall(r"\w+", sentence.lower()))
+
+    buckets: dict[tuple, list[int]] = {}
+    for i, r in enumerate(records):
+        key = (r["unit"], round(float(r["value"]), 9), r.get("value_high"), r.get("currency_code"))
+        buckets.setdefault(key, []).append(i)
+    parent = list(range(len(records)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for members in buckets.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                a, b = records[i], records[j]
+                da, db = a["doc_id"], b["doc_id"]
+                if da == db:
+                    continue
+                ma = _figure_terms(_own_clause(a.get("measure")))
+                mb = _figure_terms(_own_clause(b.get("measure")))
+                same = (
+                    copies.get(da, da) == copies.get(db, db)
+                    or norm(a["sentence"]) == norm(b["sentence"])
+                    or (
+                        _overlap(_figure_terms(a.get("population")), _figure_terms(b.get("population")))
+                        >= 0.5
+                        and (not (ma and mb) or _overlap(ma, mb) >= 0.5)
+                    )
+                )
+                if same:
+                    parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(records)):
+        groups.setdefault(root(i), []).append(i)
+    from kb.cite import study_of
+
+    def first(i: int) -> tuple:
+        r = records[i]
+        return (study_of(r.get("source")) is None, (r.get("doc") or {}).get("date") or "9999", i)
+
+    return [sorted(g, key=first) for g in groups.values()]
+
+
+def _own_clause(measure: str | None) -> str:
+    """A figure's own measure: its clause up to the next comma or the next figure
+    ("were aged 26 or above, 65 percent were white" -> "were aged 26 or above")."""
+    import re as _re
+
+    return _re.split(r",|;|\s(?=[$£€]?\d)", measure or "", maxsplit=1)[0]
+
+
+def conflict_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list[list[int]]:
+    """Indices of records that give different values for the same measure of the same population
+    (and period, where both state one), from different works. Copies of one article, two values in
+    one document (a change over time) and the two ends of "rose from 23% to 35%" are not conflicts."""
+    out: list[list[int]] = []
+    by_unit: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        if r["unit"] in ("count", "dimensionless") or r.get("change"):
+            continue  # counts of different things and changes are not one fact stated twice
+        by_unit.setdefault(r["unit"], []).append(i)
+    stated: set[tuple[str, str, float]] = {
+        (r["doc_id"], r["unit"], round(float(r["value"]), 9)) for r in records
+    }
+
+    def both_state_both(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        """One document also states the other's value: two different figures, not a disagreement."""
+        return (a["doc_id"], b["unit"], round(float(b["value"]), 9)) in stated or (
+            b["doc_id"],
+            a["unit"],
+            round(float(a["value"]), 9),
+        ) in stated
+
+    linked: dict[int, set[int]] = {}
+    for members in by_unit.values():
+        for x, i in enumerate(members):
+            a = records[i]
+            pa, ma = _figure_terms(a.get("population")), _figure_terms(_own_clause(a.get("measure")))
+            for j in members[x + 1 :]:
+                b = records[j]
+                if a["doc_id"] == b["doc_id"] or copies.get(a["doc_id"], a["doc_id"]) == copies.get(
+                    b["doc_id"], b["doc_id"]
+                ):
+                    continue
+                if _same_quantity(a, b) or a.get("per") != b.get("per") or both_state_both(a, b):
+                    continue
+                low, high = sorted((abs(float(a["value"])), abs(float(b["value"]))))
+                if low == 0 or high / low > 5:
+                    continue  # a billion and a per-share amount are not one figure stated twice
+                if a.get("period") and b.get("period") and a["period"] != b["period"]:
+                    continue
+                pb, mb = _figure_terms(b.get("population")), _figure_terms(_own_clause(b.get("measure")))
+                if bool(ma) != bool(mb):
+                    continue  # one says what it measures and the other does not: not comparable
+                same_measure = (
+                    len(ma & mb) >= min(2, len(ma), len(mb)) and _overlap(ma, mb) >= 0.6
+                    if ma
+                    else " ".join(sorted(pa)) == " ".join(sorted(pb))
+                )
+                if pa and pb and _overlap(pa, pb) >= 0.6 and same_measure:
+                    linked.setdefault(i, set()).add(j)
+                    linked.setdefault(j, set()).add(i)
+    # one conflict per figure and the figures that contradict it directly (no chains: A disagreeing
+    # with B and B with C does not make A and C one conflict)
+    groups: set[tuple[int, ...]] = set()
+    for i, others in linked.items():
+        groups.add(tuple(sorted({i, *others})))
+    out = sorted((list(g) for g in groups if not any(set(g) < set(h) for h in groups)), key=lambda g: g[0])
+    return out

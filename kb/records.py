@@ -217,6 +217,7 @@ class Hit:
     statistics: tuple[Statistic, ...] = ()
     claims: tuple[Claim, ...] = ()
     page: int | None = None  # 1-based page of a PDF document where the passage starts
+    also_in: tuple[DocInfo, ...] = ()  # copies of the same work that say it too
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -229,6 +230,8 @@ class Hit:
         }
         if self.page is not None:
             d["page"] = self.page
+        if self.also_in:
+            d["also_in"] = [doc.to_dict() for doc in self.also_in]
         if self.best_sentence:
             d["sentence"] = {"start": self.best_sentence[0], "end": self.best_sentence[1]}
         if self.statistics:

@@ -128,6 +128,10 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
         if color:
             body = body.replace("»", "\x1b[1m").replace("«", "\x1b[0m")
         lines.append(f"#{hit.rank} {short_citation(hit.doc)}")
+        if hit.also_in:
+            lines.append(
+                "    also in: " + "; ".join(f"{short_citation(d)} [@{d.citekey}]" for d in hit.also_in)
+            )
         lines.append(
             f"    {where(hit.doc.path)}:{hit.start}-{hit.end}  [@{hit.doc.citekey}]  score {hit.score:.3f}"
         )
@@ -170,6 +174,12 @@ def stats_text(records: Iterable[dict[str, Any]]) -> str:
         unit = r.get("currency_code") or r["unit"] if r["unit"] == "currency" else r["unit"]
         change = f" ({r['change']})" if r.get("change") else ""
         out.append(f"{value} {unit}{change}  «{r['value_text']}»{pop}{src}")
+        if r.get("also_in"):
+            out.append(f"    also reported in {len(r['also_in'])} other document(s)")
+        if r.get("disputed"):
+            out.append(
+                f"    disputed: {len(r['disputed'])} other source(s) give another value (kb conflicts)"
+            )
         out.append(f"    {r['sentence']}")
         out.append(f"    {where(doc.get('path'))}:{r['start']}-{r['end']}  [{r['id']}]")
     return "\n".join(out) + ("\n" if out else "No statistics found.\n")
@@ -294,3 +304,19 @@ def check_text(results: Iterable[Any], draft: str) -> str:
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sourced", "mismatched", "unsourced"))
     out.append(f"{sum(counts.values())} figures: {summary}" if counts else "No figures found in the draft.")
     return "\n".join(out) + "\n"
+
+
+def conflicts_text(conflicts: list[dict[str, Any]]) -> str:
+    """Each conflict: its figures side by side, each with its sentence and citation."""
+    out = []
+    for n, c in enumerate(conflicts, start=1):
+        figures = c["figures"]
+        values = " vs ".join(f"{f['value_text']}" for f in figures)
+        out.append(f"#{n} {figures[0].get('population') or ''}: {values}")
+        for f in figures:
+            doc = f.get("doc") or {}
+            out.append(
+                f"    {_fmt_value(f['value'])} {f['unit']}  [@{doc.get('citekey')}]  {_clip(f['sentence'], 300)}"
+            )
+        out.append("")
+    return "\n".join(out) + ("" if out else "No conflicting figures found.\n")

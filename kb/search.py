@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -194,6 +195,23 @@ def search(
     if not candidates:
         return []
     scored = rerank(store, query_vector, query, candidates, first, rows)
+    # Copies of one work answer once: a copy's passages fold into the work's first document.
+    groups = store.groups_of(sorted({rows[item[1]]["doc"].id for item in scored}))
+    shown: dict[str, str] = {}  # group -> the document that represents it
+    also: dict[str, list[Any]] = {}  # representative document id -> its copies among the hits
+    kept = []
+    for item in scored:
+        doc = rows[item[1]]["doc"]
+        grp = groups.get(doc.id)
+        if grp is None:
+            kept.append(item)
+            continue
+        first = shown.setdefault(grp, doc.id)
+        if first == doc.id:
+            kept.append(item)
+        elif all(d.id != doc.id for d in also.setdefault(first, [])):
+            also[first].append(doc)
+    scored = kept
     # Diversity: at most `per_doc` passages from one document while others remain.
     chosen: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
     overflow = []
@@ -220,6 +238,7 @@ def search(
                 doc=row["doc"],
                 best_sentence=span,
                 components=components,
+                also_in=tuple(also.get(row["doc"].id, ())),
             )
         )
     return hits

@@ -28,7 +28,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 M001_INITIAL = """
@@ -166,6 +166,16 @@ M007_SHARED_LINES = """
         ALTER TABLE doc_lines ADD COLUMN shared INTEGER;
 """
 
+# Copies of one work (the same article saved twice, or syndicated): each document's group, named by
+# the smallest document id in it (kb.ingest.boilerplate.copy_groups), kept current by ingest.
+M008_COPY_GROUPS = """
+        CREATE TABLE doc_groups (
+            doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            grp TEXT NOT NULL
+        );
+        CREATE INDEX doc_groups_grp ON doc_groups(grp);
+"""
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -176,6 +186,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m005_snapshots", M005_SNAPSHOTS),
     ("m006_meta_overrides", M006_META_OVERRIDES),
     ("m007_shared_lines", M007_SHARED_LINES),
+    ("m008_copy_groups", M008_COPY_GROUPS),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -573,6 +584,37 @@ class Store:
             if not any(w in str(exc) for w in ("readonly", "locked")):  # a writer at work: not damage
                 problems.append(f"full-text index: {exc}")
         return problems
+
+    # -- copies of one work -----------------------------------------------------
+
+    def copy_groups(self) -> dict[str, str]:
+        """Each document's group of copies (documents without copies are their own group)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT doc_id, grp FROM doc_groups")}
+
+    def groups_of(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The copy groups of some documents (those with copies only)."""
+        rows = self._select_in("SELECT doc_id, grp FROM doc_groups WHERE doc_id IN ({keys})", list(doc_ids))
+        return {r[0]: r[1] for r in rows}
+
+    def group_members(self, groups: Sequence[str]) -> dict[str, list[str]]:
+        """The documents of some copy groups."""
+        rows = self._select_in("SELECT grp, doc_id FROM doc_groups WHERE grp IN ({keys})", list(groups))
+        out: dict[str, list[str]] = {}
+        for grp, doc_id in rows:
+            out.setdefault(grp, []).append(doc_id)
+        return out
+
+    def set_copy_groups(self, groups: dict[str, str]) -> None:
+        """Record the groups of copies, in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM doc_groups")
+            self.db.executemany("INSERT INTO doc_groups VALUES (?, ?)", list(groups.items()))
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     # -- metadata corrections -------------------------------------------------
 

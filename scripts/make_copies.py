@@ -1,10 +1,15 @@
-"""Build a collection with syndicated copies, to test that copies never erase their originals.
+"""Build a collection with copies, quotations and disagreements across sources.
 
     python3 scripts/make_copies.py ../shared/eval/news-dev /tmp/copies
 
-Writes the articles as they are, plus for every other article a copy as another site would run
-it: a new headline, that site's own menu and footer, one paragraph dropped and two words changed.
-`truth.jsonl` lists the (original, copy) pairs. Nothing is written into the repository.
+Writes the articles as they are, and for some of them:
+- a copy as another site would run it: a new headline, that site's own menu and footer, one
+  paragraph dropped and two words changed (`{"original", "copy"}` in truth.jsonl);
+- a short follow-up on another site that quotes one of its figures (`{"original", "quote",
+  "value"}`);
+- a short report that gives another value for one of its figures (`{"original", "conflict",
+  "value", "other"}`).
+The articles nobody copied are the negatives. Nothing is written into the repository.
 """
 
 from __future__ import annotations
@@ -19,6 +24,19 @@ FOOTER = (
     "This story was syndicated by the Daily Wire Service and may be republished under its terms.\n\n"
     "Subscribe to our newsletter for the top stories delivered to your inbox every single morning."
 )
+
+
+def _changed(value_text: str) -> tuple[str, float] | None:
+    """The figure's words with its number raised by 30% and one, and the factor applied."""
+    import re
+
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", value_text)
+    if m is None:
+        return None
+    old = float(m.group(0).replace(",", ""))
+    new = round(old * 1.3 + 1, 1)
+    written = f"{new:.1f}".rstrip("0").rstrip(".")
+    return value_text[: m.start()] + written + value_text[m.end() :], new / old if old else 0.0
 
 
 def main(src: str, dest: str, seed: int = 3) -> None:
@@ -45,6 +63,42 @@ def main(src: str, dest: str, seed: int = 3) -> None:
         name = f"copy-{path.name}"
         (out / name).write_text(copy, encoding="utf-8")
         pairs.append({"original": path.name, "copy": name})
+    from kb.api import clean_paths
+    from kb.extract.stats import extract_statistics
+    from kb.records import CleanDoc
+
+    docs = [d for d in clean_paths(sorted(Path(src).glob("*.txt"))) if isinstance(d, CleanDoc)]
+    for i, doc in enumerate(docs):
+        stats = [s for s in extract_statistics(doc) if s.unit in ("percent", "currency") and s.population]
+        if i % 2 == 0 or len(stats) < 2:
+            continue
+        name = Path(doc.path).name
+        quoted = stats[0]
+        (out / f"quote-{name}").write_text(
+            "Weekend Reading | Newsletter | Archive\n\nWhat we are reading this week\n\n"
+            f"A story making the rounds this week caught our eye. {quoted.sentence} "
+            "We will keep following the story and report back when there is more to say about it.\n\n"
+            "Thanks for reading, and see you next week with another round of links.\n",
+            encoding="utf-8",
+        )
+        pairs.append({"original": name, "quote": f"quote-{name}", "value": quoted.value})
+        changed = stats[1]
+        got = _changed(changed.value_text)
+        if got is None or not got[1]:
+            continue
+        new_text, factor = got
+        other = changed.value * factor
+        sentence = changed.sentence.replace(changed.value_text, new_text, 1)
+        if sentence == changed.sentence:
+            continue
+        (out / f"report-{name}").write_text(
+            "Research Notes | Data | About\n\nA second look at the numbers\n\n"
+            f"Our own review of the figures tells a different story. {sentence} "
+            "Readers should weigh both accounts until the underlying data are published in full.\n\n"
+            "This note reflects the views of its authors and not of the institute as a whole.\n",
+            encoding="utf-8",
+        )
+        pairs.append({"original": name, "conflict": f"report-{name}", "value": changed.value, "other": other})
     with open(out / "truth.jsonl", "w", encoding="utf-8") as f:
         for p in pairs:
             f.write(json.dumps(p) + "\n")

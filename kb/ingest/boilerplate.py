@@ -27,7 +27,7 @@ def line_keys(text: str) -> frozenset[int]:
     return frozenset(normal_key(n) for n in normals if n)
 
 
-COPY_LINES = 5  # long lines two documents must share to be copies of one article...
+COPY_LINES = 3  # long lines two documents must share to be copies of one article...
 COPY_SHARE = 0.7  # ...and that share of the long lines of each of them
 COPY_MAX_DF = 8  # a long line in more documents than this is a site's boilerplate paragraph
 

@@ -218,6 +218,7 @@ def ingest_paths(
     if pending or removed:
         store.gc_vectors()
         store.gc_snapshots()
+        record_copy_groups(store)
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -226,6 +227,20 @@ def ingest_paths(
         skipped=tuple(skipped),
         embedded=embedded,
     )
+
+
+def record_copy_groups(store: Store) -> None:
+    """Find which stored documents are copies of one work and record their groups."""
+    from kb.ingest.boilerplate import copy_groups
+
+    lines = store.doc_line_keys()
+    ids = {d.path: d.id for d in store.documents()}
+    paths = [p for p in lines if p in ids]
+    roots = copy_groups([lines[p].keys for p in paths])
+    members: dict[int, list[str]] = {}
+    for p, r in zip(paths, roots):
+        members.setdefault(r, []).append(ids[p])
+    store.set_copy_groups({i: min(group) for group in members.values() for i in group if len(group) > 1})
 
 
 def ingest_texts(

@@ -1,0 +1,81 @@
+"""Across sources: copies answer once, one figure reported by many, figures that disagree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+
+BODY = [
+    "The city council said {v} percent of its budget will go to transit projects over the next decade, "
+    "a share that critics argued needs far more public scrutiny before the vote next spring.",
+    "Council members spent hours debating the plan, which also covers road repairs, new bus lanes and a "
+    "long list of smaller projects that residents asked for at public meetings last year.",
+    "Officials expect construction on the first projects to begin in the autumn, once contracts are "
+    "signed and the state has approved the share of the money that it will provide to the city.",
+    "Residents who spoke at the meeting were divided, with some praising the focus on buses and others "
+    "warning that the plan does too little for drivers who commute from the suburbs every day.",
+    "The mayor is expected to sign the budget within days, after which the transit agency will publish "
+    "a detailed timeline for each project on its website for residents to follow along.",
+]
+
+
+def article(headline: str, menu: str, value: int, drop: int | None = None) -> str:
+    paras = [p.format(v=value) for i, p in enumerate(BODY) if i != drop]
+    return f"{menu}\n\n{headline}\n\n" + "\n\n".join(paras) + "\n"
+
+
+@pytest.fixture
+def runner(fake_env: dict[str, str], tmp_path: Path) -> CliRunner:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "original.txt").write_text(article("Council Backs Transit Plan", "Home | Local | Sport", 40))
+    (folder / "copy.txt").write_text(article("Transit Plan Wins Vote", "Menu | Weather | Jobs", 40, drop=2))
+    (folder / "quote.txt").write_text(
+        "Weekly Digest | Archive\n\nWhat we read this week\n\nA story caught our eye this week. "
+        + BODY[0].format(v=40)
+        + " We will follow it.\n\nSee you next week.\n"
+    )
+    (folder / "other.txt").write_text(
+        "Research Notes | About\n\nA second look\n\nOur review found a different picture. "
+        + BODY[0].format(v=25)
+        + "\n\nThe underlying data have not been published.\n"
+    )
+    r = CliRunner()
+    assert r.invoke(cli, ["ingest", str(folder)], catch_exceptions=False).exit_code == 0
+    return r
+
+
+def test_copies_are_linked_and_answer_once(runner: CliRunner) -> None:
+    docs = {
+        Path(d["path"]).name: d
+        for d in map(json.loads, runner.invoke(cli, ["docs", "--json"]).stdout.splitlines())
+    }
+    assert docs["original.txt"]["duplicates"] == [docs["copy.txt"]["id"]]
+    assert docs["copy.txt"]["duplicates"] == [docs["original.txt"]["id"]]
+    assert "duplicates" not in docs["quote.txt"]
+    hits = json.loads(runner.invoke(cli, ["ask", "transit budget share", "--json", "-k", "10"]).stdout)[
+        "results"
+    ]
+    names = [Path(h["doc"]["path"]).name for h in hits]
+    assert not ({"original.txt", "copy.txt"} <= set(names))  # one work, one place in the results
+    first = next(h for h in hits if Path(h["doc"]["path"]).name in ("original.txt", "copy.txt"))
+    assert [Path(d["path"]).name for d in first.get("also_in", [])] in (["copy.txt"], ["original.txt"])
+
+
+def test_one_figure_many_sources_and_a_disagreement(runner: CliRunner) -> None:
+    stats = [json.loads(x) for x in runner.invoke(cli, ["stats", "--json"]).stdout.splitlines()]
+    forty = [s for s in stats if s["value"] == 40]
+    assert len(forty) == 3  # the original, its copy and the quote each keep the figure
+    for s in forty:
+        assert len(s["also_in"]) == 2 and all(link["doc"] != s["doc"]["id"] for link in s["also_in"])
+        assert s["disputed"]  # another work gives 25 percent for the same share
+    conflicts = [json.loads(x) for x in runner.invoke(cli, ["conflicts", "--json"]).stdout.splitlines()]
+    values = [sorted({f["value"] for f in c["figures"]}) for c in conflicts]
+    assert [25.0, 40.0] in values and all(len(v) >= 2 for v in values)
+    text = runner.invoke(cli, ["conflicts"]).stdout
+    assert "25 percent" in text and "40 percent" in text
