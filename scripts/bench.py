@@ -390,6 +390,48 @@ def synthetic_docs(folder: Path, n: int) -> None:
         (folder / f"doc{i:05d}.txt").write_text(unique)
 
 
+def bench_add_one(docs: int) -> None:
+    """kb's own work (fake embedder) to add one document to an index of `docs` documents, against
+    adding it to an empty index: what one document costs must not grow with the collection."""
+    import tempfile
+
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "docs"
+        synthetic_docs(folder, docs + 1)
+        last = folder / f"doc{docs:05d}.txt"
+        extra = Path(tmp) / "extra"
+        extra.mkdir()
+        last.rename(extra / last.name)
+        kb = KnowledgeBase(Path(tmp) / "big", embedder=FakeEmbedder())
+        kb.ingest([folder])
+        kb.close()
+        times_big, times_empty = [], []
+        for run in range(3):
+            note = extra / f"note{run}.txt"
+            note.write_text((extra / last.name).read_text().replace("In survey", f"In poll {run},"))
+            kb = KnowledgeBase(Path(tmp) / "big", embedder=FakeEmbedder())
+            t = time.perf_counter()
+            kb.ingest([note])
+            times_big.append(time.perf_counter() - t)
+            kb.close()
+            kb = KnowledgeBase(Path(tmp) / f"empty{run}", embedder=FakeEmbedder())
+            t = time.perf_counter()
+            kb.ingest([note])
+            times_empty.append(time.perf_counter() - t)
+            kb.close()
+        big, empty = statistics.median(times_big), statistics.median(times_empty)
+        row(
+            f"add one document to a {docs:,}-document index (fake embedder: kb's own work)",
+            f"{big * 1000:.0f} ms",
+            f"into an empty index {empty * 1000:.0f} ms",
+            f"+{(big - empty) * 1000:.0f} ms",
+            None,
+        )
+
+
 def bench_ingest(docs: int) -> None:
     """Throughput: texts embedded per second by kb ingest vs the bare model's encode() on the same texts."""
     from kb.api import KnowledgeBase
@@ -500,6 +542,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--add-docs", type=int, default=1000, help="index size for the addone section")
     ap.add_argument("--update-sizes", default="60000,1000000", help="index sizes for the update section")
     ap.add_argument("--docs", type=int, default=40, help="documents for the ingest throughput run")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench.md")
@@ -515,6 +558,8 @@ def main() -> None:
         bench_beir_latency(args.beir, args.beir_index, args.queries)
     if "ingest" in args.sections:
         bench_ingest(args.docs)
+    if "addone" in args.sections:
+        bench_add_one(args.add_docs)
     if "update" in args.sections:
         bench_update([int(s) for s in args.update_sizes.split(",")])
     write_table(args.out)

@@ -62,11 +62,14 @@ def copy_groups(key_sets: list[frozenset[int]]) -> list[int]:
     return [root(i) for i in range(len(key_sets))]
 
 
-def shared_keys(key_sets: Iterable[frozenset[int]], min_docs: int = MIN_DOCS) -> frozenset[int]:
+def shared_keys(
+    key_sets: Iterable[frozenset[int]], min_docs: int = MIN_DOCS, groups: list[int] | None = None
+) -> frozenset[int]:
     """Keys found in at least `min_docs` of the given documents' key sets, copies of one article
-    counting once: lines that only copies of one article share are its text, not chrome."""
+    counting once: lines that only copies of one article share are its text, not chrome.
+    `groups`: the sets' copy groups when the caller has them already (`copy_groups`)."""
     sets = list(key_sets)
-    groups = copy_groups(sets)
+    groups = copy_groups(sets) if groups is None else groups
     seen: dict[int, set[int]] = {}
     for group, keys in zip(groups, sets):
         for k in keys:

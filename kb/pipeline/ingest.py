@@ -150,7 +150,7 @@ def ingest_paths(
 
     `paths` are files, folders and web addresses; with `fetch` False an address is read from
     the snapshot the index already holds (a rebuild works offline)."""
-    from kb.ingest.boilerplate import fingerprint, shared_keys
+    from kb.ingest.boilerplate import copy_groups, fingerprint, shared_keys
     from kb.sources.locate import exists, read_stored
 
     store = target.store
@@ -180,7 +180,9 @@ def ingest_paths(
     # Site chrome is learned from the whole collection: the stored documents and these files.
     stored = store.doc_line_keys()
     keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
-    shared = shared_keys(({p: old.keys for p, old in stored.items()} | keys).values())
+    collection = {p: old.keys for p, old in stored.items()} | keys
+    groups = copy_groups(list(collection.values()))
+    shared = shared_keys(collection.values(), groups=groups)
     pending: list[Pending] = []
     for source in sources:
         own = shared & keys[source.path]
@@ -218,7 +220,7 @@ def ingest_paths(
     if pending or removed:
         store.gc_vectors()
         store.gc_snapshots()
-        record_copy_groups(store)
+        record_copy_groups(store, dict(zip(collection, groups)))
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -229,17 +231,14 @@ def ingest_paths(
     )
 
 
-def record_copy_groups(store: Store) -> None:
-    """Find which stored documents are copies of one work and record their groups."""
-    from kb.ingest.boilerplate import copy_groups
-
-    lines = store.doc_line_keys()
+def record_copy_groups(store: Store, by_path: dict[str, int]) -> None:
+    """Record which stored documents are copies of one work (`by_path`: each path's copy group,
+    as `copy_groups` found them over the collection this ingest learned from)."""
     ids = {d.path: d.id for d in store.documents()}
-    paths = [p for p in lines if p in ids]
-    roots = copy_groups([lines[p].keys for p in paths])
     members: dict[int, list[str]] = {}
-    for p, r in zip(paths, roots):
-        members.setdefault(r, []).append(ids[p])
+    for p, r in by_path.items():
+        if p in ids:
+            members.setdefault(r, []).append(ids[p])
     store.set_copy_groups({i: min(group) for group in members.values() for i in group if len(group) > 1})
 
 
