@@ -61,6 +61,7 @@ class FigureCheck:
     match: dict[str, Any] | None = None  # the statistic record (with its document)
     citation: str | None = None
     alternatives: tuple[dict[str, Any], ...] = field(default=())
+    contradicted_by: tuple[dict[str, Any], ...] = ()  # other works that give another value
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "similarity": round(self.similarity, 4)}
@@ -78,6 +79,17 @@ class FigureCheck:
                 "doc": m["doc"],
             }
             out["citation"] = self.citation
+        if self.contradicted_by:
+            out["contradicted_by"] = [
+                {
+                    "id": c["id"],
+                    "value": c["value"],
+                    "text": c["value_text"],
+                    "sentence": c["sentence"],
+                    "doc": c["doc"],
+                }
+                for c in self.contradicted_by
+            ]
         return out
 
 

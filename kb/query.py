@@ -151,7 +151,7 @@ def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
     indexed statistics (kb.draft.FigureCheck records, in draft order)."""
     import numpy as np
 
-    from kb.draft import draft_figures, judge
+    from kb.draft import SOURCED, draft_figures, judge
     from kb.search import _terms
 
     figures = draft_figures(markdown)
@@ -196,6 +196,24 @@ def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
                 score += 0.1
             scored.append((score, r))
         out.append(judge(f, scored))
+    # A sourced figure that another work contradicts is said to be disputed.
+    if any(c.status == SOURCED for c in out):
+        from dataclasses import replace
+
+        every = with_docs(store, store.statistics())
+        for r in every:
+            r["doc_id"] = (r.get("doc") or {}).get("id")
+        by_id = {r["id"]: r for r in every}
+        against: dict[str, list[dict[str, Any]]] = {}
+        for group in conflict_groups(every, store.copy_groups()):
+            for i in group:
+                against[every[i]["id"]] = [every[j] for j in group if every[j]["value"] != every[i]["value"]]
+        out = [
+            replace(c, contradicted_by=tuple(against.get(c.match["id"], ())))
+            if c.status == SOURCED and c.match and c.match["id"] in by_id
+            else c
+            for c in out
+        ]
     return out
 
 

@@ -301,6 +301,11 @@ def check_text(results: Iterable[Any], draft: str) -> str:
                     f"           the source says {m['value_text']}: {textwrap.shorten(m['sentence'], 100)}"
                 )
             out.append(f"           {r.citation}  {where(doc.get('path'))}:{m['start']}-{m['end']}")
+            for c in getattr(r, "contradicted_by", ()):
+                cdoc = c.get("doc") or {}
+                out.append(
+                    f"           but [@{cdoc.get('citekey')}] says {c['value_text']}: {textwrap.shorten(c['sentence'], 90)}"
+                )
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sourced", "mismatched", "unsourced"))
     out.append(f"{sum(counts.values())} figures: {summary}" if counts else "No figures found in the draft.")
     return "\n".join(out) + "\n"

@@ -79,3 +79,13 @@ def test_one_figure_many_sources_and_a_disagreement(runner: CliRunner) -> None:
     assert [25.0, 40.0] in values and all(len(v) >= 2 for v in values)
     text = runner.invoke(cli, ["conflicts"]).stdout
     assert "25 percent" in text and "40 percent" in text
+
+
+def test_check_says_when_a_sourced_figure_is_contradicted(runner: CliRunner, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text("The city council said 40 percent of its budget will go to transit projects.\n")
+    result = runner.invoke(cli, ["check", str(draft), "--json"])
+    (verdict,) = [json.loads(x) for x in result.stdout.splitlines()]
+    assert verdict["status"] == "sourced"
+    assert [c["value"] for c in verdict["contradicted_by"]] == [25.0]
+    assert "but [@" in runner.invoke(cli, ["check", str(draft)]).stdout
