@@ -453,7 +453,11 @@ class KnowledgeBase:
         for group in figure_groups(every, copies):
             for i in group:
                 also[every[i]["id"]] = [
-                    {"doc": every[j]["doc_id"], "statistic": every[j]["id"]}
+                    {
+                        "doc": every[j]["doc_id"],
+                        "statistic": every[j]["id"],
+                        "citekey": (every[j].get("doc") or {}).get("citekey"),
+                    }
                     for j in group
                     if every[j]["doc_id"] != every[i]["doc_id"]  # other documents only
                 ]

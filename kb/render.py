@@ -204,9 +204,18 @@ def stats_markdown(records: Iterable[dict[str, Any]]) -> str:
     from kb.cite import study_key, study_of
 
     lines: list[str] = []
+    shown: set[str] = set()
     for r in records:
+        if r["id"] in shown:
+            continue  # already listed as another source of a figure above
+        shown.update(link["statistic"] for link in r.get("also_in", []))
         doc = r.get("doc") or {}
         keys = [doc.get("citekey") or doc.get("id", "source")]
+        keys += [
+            link["citekey"]
+            for link in r.get("also_in", [])
+            if link.get("citekey") and link["citekey"] not in keys
+        ]
         study = study_of(r.get("source"))
         if study:
             year = (doc.get("date") or "")[:4]

@@ -89,3 +89,9 @@ def test_check_says_when_a_sourced_figure_is_contradicted(runner: CliRunner, tmp
     assert verdict["status"] == "sourced"
     assert [c["value"] for c in verdict["contradicted_by"]] == [25.0]
     assert "but [@" in runner.invoke(cli, ["check", str(draft)]).stdout
+
+
+def test_markdown_shows_one_figure_with_all_its_sources(runner: CliRunner) -> None:
+    md = runner.invoke(cli, ["stats", "transit budget", "--format", "md"]).stdout
+    forty = [line for line in md.splitlines() if line.startswith("- 40 percent")]
+    assert len(forty) == 1 and forty[0].count("@") == 3  # one line, three documents cited
