@@ -101,7 +101,6 @@ _NAME_OK = re.compile(
     r"Since|Until|After|Before|During|Among|Between|Within|Up|Down|Some|Around|Another|Most|Least|Another|"
     r"Almost|Below|Above|Like|Another|Another|Estimated|An|A|Nearly|Only|Top|Overall|Another|Of)\s$"
 )
-_HYPHEN_ADJ = re.compile(r"^-(?:[a-z]+)")
 _TIME_UNITS = {"year", "month", "week", "day", "hour", "minute", "second", "night"}
 _POINTS_CUE = re.compile(
     r"\b(?:by|of|up|down|rose|rise|fell|fall|gained|gain|lost|led|lead|leads|trail\w*|margin|than|dropped|"

@@ -131,7 +131,6 @@ _OF_BEFORE = re.compile(
     r"over|under|more than|less than|at least|almost)\s+)?\(?$",
     re.I,
 )
-_PAREN_BEFORE = re.compile(r"(?P<np>(?:[\w&'’/-]+\s){0,4}?[\w&'’/-]+)\s+\($")
 _PERIOD = re.compile(
     r"\b(?:(?:in|during|between|from|since|through|by|for|as of)\s+(?:(?:January|February|March|April|May|June|"
     r"July|August|September|October|November|December)\s+)?(?:through\s+\w+\s+)?(?:fiscal\s+)?(?:19|20)\d{2}"
@@ -749,7 +748,7 @@ def _population_after(sentence: str, rel_end: int) -> str | None:
     if not m:
         return None
     words = m.group(1).split()
-    if words and (re.match(r"^\d", words[0]) or (words[0].lower() in tables.LABEL_WORDS and False)):
+    if words and re.match(r"^\d", words[0]):
         return None
     np = _clean_np(words[:10])
     if np and _PRONOUN.match(np):
@@ -829,8 +828,6 @@ def _change(sentence: str, q: Quantity) -> str | None:
             if m.group(1).lower() in ("increase", "gain", "growth", "jump", "rise", "hike", "rally", "surge")
             else "down"
         )
-    if re.match(r"\s(?:higher|more|greater|up)\b", after) and q.unit == "percent":
-        return None
     return None
 
 
