@@ -249,6 +249,14 @@ def _ensure_index(kb: Any, quiet: bool) -> None:
 )
 @click.option("--batch", type=click.File("r"), help="File of questions, one per line ('-' for stdin).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (one object per question).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md"]),
+    default="text",
+    show_default=True,
+    help="md: the answer and passages as Markdown with Pandoc citations, ready to paste.",
+)
 @click.option("--explain", is_flag=True, help="Show the score components of each hit.")
 @click.option("--doc", "docs", multiple=True, help="Only these documents (id or path); repeatable.")
 @click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
@@ -262,6 +270,7 @@ def ask(
     k: int,
     batch: Any,
     as_json: bool,
+    fmt: str,
     explain: bool,
     docs: tuple[str, ...],
     since: str | None,
@@ -292,6 +301,8 @@ def ask(
         answer = kb.ask(q, k=k, filters=filters)
         if as_json:
             _emit(render.dumps(render.answer_json(answer, explain=explain)))
+        elif fmt == "md":
+            _say(render.answer_markdown(answer))
         else:
             _say(render.answer_text(answer, color=color, explain=explain))
 

@@ -334,3 +334,29 @@ def conflicts_text(conflicts: list[dict[str, Any]]) -> str:
             )
         out.append("")
     return "\n".join(out) + ("" if out else "No conflicting figures found.\n")
+
+
+def answer_markdown(answer: Any) -> str:
+    """The answer and its passages as Markdown with Pandoc citations, ready to paste into a draft
+    (`pandoc --citeproc --bibliography refs.bib`; `kb cite --format bibtex` writes the entries)."""
+    summary = answer.summary
+    keys = [f"@{d.citekey}" for d in (summary.sources if summary else ())]
+    lines = [f"## {answer.query}", ""]
+    for theme in summary.themes if summary else ():
+        if theme.label:
+            lines += [f"**{theme.label}**", ""]
+        for q in theme.quotes:
+            cites = "; ".join(keys[n - 1] for n in q.sources if 0 < n <= len(keys))
+            lines.append(f"- “{_clip(q.text)}” [{cites}]" if cites else f"- “{_clip(q.text)}”")
+        lines.append("")
+    if answer.hits:
+        lines += ["### Passages", ""]
+    for hit in answer.hits:
+        locator = f", p. {hit.page}" if hit.page else ""
+        text = " ".join(hit.text.split())
+        if len(text) > MAX_SHOWN:
+            text = text[: MAX_SHOWN - 300] + " […]"
+        lines += [f"{hit.rank}. > {text}", f"   [@{hit.doc.citekey}{locator}]", ""]
+    if not answer.hits:
+        lines.append("No passages found.")
+    return "\n".join(lines).rstrip() + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -231,3 +232,19 @@ def test_bylines_become_people(byline: str, persons: list[str]) -> None:
     assert people(byline) == persons
     names = _names(byline)
     assert [n.get("family") or n.get("literal") for n in names] == [p.split()[-1] for p in persons]
+
+
+def test_ask_markdown_reads_back_in_pandoc_with_every_citation_resolved(
+    indexed: CliRunner, tmp_path: Path
+) -> None:
+    md = indexed.invoke(cli, ["ask", "what blocks collaboration", "--format", "md"]).stdout
+    assert md.startswith("## what blocks collaboration") and "### Passages" in md
+    keys = {d["citekey"] for d in _docs(indexed)}
+    bib = tmp_path / "refs.bib"
+    ids = [d["id"] for d in _docs(indexed)]
+    bib.write_text(indexed.invoke(cli, ["cite", *ids, "--format", "bibtex"]).stdout)
+    tree = json.loads(_pandoc("-f", "markdown", "-t", "json", stdin=md).stdout)
+    cited = set(re.findall(r'"citationId":"([^"]+)"', json.dumps(tree, separators=(",", ":"))))
+    assert cited and cited <= keys  # Pandoc reads every [@key] as a citation of an indexed document
+    html = _pandoc("--citeproc", "--bibliography", str(bib), "-t", "html", stdin=md)
+    assert html.returncode == 0 and "not found" not in html.stderr
