@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kb.linking import components
 from kb.records import Hit, content_id
 
 if TYPE_CHECKING:
@@ -257,37 +258,32 @@ def figure_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list
     for i, r in enumerate(records):
         key = (r["unit"], round(float(r["value"]), 9), r.get("value_high"), r.get("currency_code"))
         buckets.setdefault(key, []).append(i)
-    parent = list(range(len(records)))
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for members in buckets.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                a, b = records[i], records[j]
-                da, db = a["doc_id"], b["doc_id"]
-                if da == db:
-                    continue
-                ma = _figure_terms(_own_clause(a.get("measure")))
-                mb = _figure_terms(_own_clause(b.get("measure")))
-                same = (
-                    copies.get(da, da) == copies.get(db, db)
-                    or norm(a["sentence"]) == norm(b["sentence"])
-                    or (
-                        _overlap(_figure_terms(a.get("population")), _figure_terms(b.get("population")))
-                        >= 0.5
-                        and (not (ma and mb) or _overlap(ma, mb) >= 0.5)
+    def pairs():
+        for members in buckets.values():
+            for x, i in enumerate(members):
+                for j in members[x + 1 :]:
+                    a, b = records[i], records[j]
+                    da, db = a["doc_id"], b["doc_id"]
+                    if da == db:
+                        continue
+                    ma = _figure_terms(_own_clause(a.get("measure")))
+                    mb = _figure_terms(_own_clause(b.get("measure")))
+                    same = (
+                        copies.get(da, da) == copies.get(db, db)
+                        or norm(a["sentence"]) == norm(b["sentence"])
+                        or (
+                            _overlap(_figure_terms(a.get("population")), _figure_terms(b.get("population")))
+                            >= 0.5
+                            and (not (ma and mb) or _overlap(ma, mb) >= 0.5)
+                        )
                     )
-                )
-                if same:
-                    parent[root(i)] = root(j)
+                    if same:
+                        yield i, j
+
     groups: dict[int, list[int]] = {}
-    for i in range(len(records)):
-        groups.setdefault(root(i), []).append(i)
+    for i, r in enumerate(components(len(records), pairs())):
+        groups.setdefault(r, []).append(i)
     from kb.cite import study_of
 
     def first(i: int) -> tuple:

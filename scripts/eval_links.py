@@ -39,7 +39,6 @@ def main(folder: str, truth_path: str) -> None:
         name = {d.id: Path(d.path).name for d in docs}
         dup_found = {frozenset((name[d.id], name[o])) for d in docs for o in d.duplicates}
         stats = kb.statistics()
-        value_of = {s["id"]: s["value"] for s in stats}
         same_found = set()
         for s in stats:
             for link in s.get("also_in", []):
@@ -74,7 +73,6 @@ def main(folder: str, truth_path: str) -> None:
                     other = b if report[0] == a else a
                     if report[1] in by_doc.get(other, set()):
                         conflict_gold.add(frozenset((a, b)))
-        del value_of
         print(f"duplicate documents: {prf(dup_found, dup_gold)}")
         print(f"same figure, other sources: {prf(same_found, same_gold)}")
         print(f"figures that disagree: {prf(conflict_found, conflict_gold)}")

@@ -42,8 +42,6 @@ def test_hnsw_recall_against_exact_search(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_an_index_is_updated_in_place_with_the_same_results_as_a_rebuild(tmp_path: Path) -> None:
-    import faiss
-
     from kb import index as idx
     from kb.index import VectorIndex
 
@@ -75,7 +73,6 @@ def test_an_index_is_updated_in_place_with_the_same_results_as_a_rebuild(tmp_pat
                 assert not again.update(np.array([], np.int64), np.zeros((0, 16), np.float32), ids[:80], 3)
         finally:
             idx.HNSW_THRESHOLD = old
-    assert faiss is not None
 
 
 def test_ingesting_one_more_document_updates_the_index_instead_of_rebuilding(

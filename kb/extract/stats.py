@@ -622,12 +622,13 @@ def _object_by(sentence: str, before: str, nxt: str, unit: str) -> str | None:
         r"just|more than|less than|an estimated)\s+)?$",
         before,
     )
-    if not m:
-        return None
-    np = _np_before(m["np"])
-    if np and _is_verb(np.split()[-1]):
-        return None
-    return np
+    return _np_unless_verb(m["np"]) if m else None
+
+
+def _np_unless_verb(text: str) -> str | None:
+    """The noun phrase ending `text`, unless it ends in a verb ('start at' is not a population)."""
+    np = _np_before(text)
+    return None if np and _is_verb(np.split()[-1]) else np
 
 
 def _is_verb(word: str) -> bool:
@@ -661,12 +662,7 @@ def _near_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None
 def _of_before(sentence: str, before: str, nxt: str, unit: str) -> str | None:
     """'revenue of $27.53 billion', 'sales growth of 1.8 percent', 'a margin of 20 points'."""
     m = _OF_BEFORE.search(before)
-    if not m:
-        return None
-    np = _np_before(m["np"])
-    if np and _is_verb(np.split()[-1]):
-        return None
-    return np
+    return _np_unless_verb(m["np"]) if m else None
 
 
 def _verb_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from kb.ingest.textclean import _normal, is_long, normal_key
+from kb.linking import components
 
 MIN_DOCS = 2  # documents a line must appear in to count as site chrome
 
@@ -48,18 +49,12 @@ def copy_groups(key_sets: list[frozenset[int]]) -> list[int]:
                 for b in docs[x + 1 :]:
                     overlap[(a, b)] += 1
     long_count = [sum(1 for k in keys if is_long(k)) for keys in key_sets]
-    parent = list(range(len(key_sets)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for (a, b), n in overlap.items():
-        if n >= COPY_LINES and n >= COPY_SHARE * max(long_count[a], long_count[b]):
-            parent[root(a)] = root(b)
-    return [root(i) for i in range(len(key_sets))]
+    copies = (
+        (a, b)
+        for (a, b), n in overlap.items()
+        if n >= COPY_LINES and n >= COPY_SHARE * max(long_count[a], long_count[b])
+    )
+    return components(len(key_sets), copies)
 
 
 def shared_keys(
