@@ -58,8 +58,10 @@ class Answer:
 class KnowledgeBase:
     """One index directory: the SQLite store, the faiss index beside it, and the embedder."""
 
-    def __init__(self, directory: Path | str, embedder: Any = None) -> None:
+    def __init__(self, directory: Path | str, embedder: Any = None, readonly: bool = False) -> None:
+        """`readonly`: open the store read-only and never save a rebuilt vector index (kb serve)."""
         self.directory = Path(directory)
+        self.readonly = readonly
         self._embedder = embedder
         self._auto = embedder is None  # no embedder given: kb picks the runtime per job
         self._bulk = None
@@ -119,6 +121,11 @@ class KnowledgeBase:
                 f"the index database {path} is empty (0 bytes): it was truncated. Restore it from a "
                 "backup, or move it aside and run `kb ingest PATHS` to index your files again"
             )
+        if self.readonly:
+            try:
+                return Store(path, readonly=True)
+            except sqlite3.DatabaseError as exc:
+                raise IndexMismatch(_store_damage(path, exc)) from exc
         created = not path.exists()
         try:
             store = Store(path)
@@ -197,6 +204,8 @@ class KnowledgeBase:
         one) or the store moved on meanwhile: a reader never overwrites a newer index."""
         from filelock import FileLock, Timeout
 
+        if self.readonly:
+            return
         if self._writing:  # this process holds the write lock: save as the writer
             try:
                 vindex.save(self.directory)
@@ -222,6 +231,9 @@ class KnowledgeBase:
     def _lock(self):
         from filelock import FileLock, Timeout
 
+        if self.readonly:
+            raise KbError(f"{self.directory} is open read-only here; nothing can be written to it")
+
         try:  # the index holds text from private files: only its owner reads it
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except (NotADirectoryError, FileExistsError) as exc:
@@ -246,18 +258,24 @@ class KnowledgeBase:
         fetch: bool = True,
         on_note: Callable[[str, str], None] | None = None,
         follow_links: bool = False,
+        jobs: int | None = None,
+        engine: str = "local",
     ) -> IngestReport:
         """Add, update or (with prune) remove documents from files, folders and web addresses;
         unchanged files and pages cost no embedding. With `fetch` False an address is read from
-        the snapshot the index holds."""
+        the snapshot the index holds. Cleaning and extraction run in `jobs` worker processes
+        (default: the cores this process may use), or as Ray tasks with engine "ray"."""
         from kb.errors import InputError
         from kb.pipeline.ingest import ingest_paths
+        from kb.pipeline.work import ENGINES, default_jobs
         from kb.sources.web import is_url
 
         # Nothing given on the command line is silently ignored, and a typo creates no index.
         if paths and not any(is_url(str(p)) or Path(p).exists() for p in paths):
             missing = ", ".join(str(p) for p in paths)
             raise InputError(missing, "no such file or folder; nothing was ingested")
+        if engine not in ENGINES:
+            raise KbError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")
         existed = self.exists
         lock = self._lock()
         try:
@@ -265,7 +283,16 @@ class KnowledgeBase:
                 self._store = self._open_store()
             self._check_model()
             report = ingest_paths(
-                self, paths, prune, progress or Progress(), on_skip, fetch, on_note, follow_links
+                self,
+                paths,
+                prune,
+                progress or Progress(),
+                on_skip,
+                fetch,
+                on_note,
+                follow_links,
+                jobs=default_jobs() if jobs is None else max(1, jobs),
+                engine=engine,
             )
             if paths and report.skipped and not (report.added or report.updated or report.unchanged):
                 if not existed:  # the index this call created holds nothing: leave no trace of it

@@ -341,7 +341,9 @@ def bibtex(items: Iterable[dict[str, Any]]) -> str:
         if item.get("container-title"):
             fields.append(("howpublished", _bib(item["container-title"])))
         if kind == "techreport":
-            fields.append(("institution", _bib(names[0]["literal"]) if names else "unknown"))
+            # a study's organisation, or the publisher of a report written by people
+            org = item.get("publisher") or next((n["literal"] for n in names if "literal" in n), None)
+            fields.append(("institution", _bib(org) if org else "unknown"))
         if item.get("URL"):
             fields.append(("url", item["URL"]))
         if item.get("note"):

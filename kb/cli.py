@@ -183,11 +183,31 @@ def _ingest_report(report: Any, quiet: bool) -> None:
 @click.option(
     "--follow-links", is_flag=True, help="Also read symbolic links that point outside the folders given."
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    help="Worker processes that clean and extract (default: the cores kb may use).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: clean and extract as Ray tasks (RAY_ADDRESS names a cluster; pip install 'kb[ray]').",
+)
 @index_option
 @quiet_option
 @handle_errors
 def ingest(
-    paths: tuple[str, ...], urls_file: Any, prune: bool, follow_links: bool, index_dir: Path, quiet: bool
+    paths: tuple[str, ...],
+    urls_file: Any,
+    prune: bool,
+    follow_links: bool,
+    jobs: int | None,
+    engine: str,
+    index_dir: Path,
+    quiet: bool,
 ) -> None:
     """Add or update documents from files, folders and web addresses (default: corpus/).
 
@@ -216,6 +236,8 @@ def ingest(
         on_skip=lambda p, r: _say(f"kb: skipped {render.where(p)}: {r}", err=True),
         on_note=lambda p, r: _say(f"kb: note: {render.where(p)}: {r}", err=True),
         follow_links=follow_links,
+        jobs=jobs,
+        engine=engine,
     )
     _ingest_report(report, quiet)
     if report.nothing_read:
@@ -666,6 +688,38 @@ def check(draft: Path, as_json: bool, index_dir: Path) -> None:
         sys.exit(1)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback is reachable from the network (warned).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the search page in a browser.")
+@index_option
+@quiet_option
+@handle_errors
+def serve(port: int, host: str, open_browser: bool, index_dir: Path, quiet: bool) -> None:
+    """Serve the index as local web pages (read-only), printing the address on stderr.
+
+    \b
+    /?q=QUESTION     the answer, its sources and passages (filters: doc, since, until, publisher)
+    /doc/ID?start=&end=   a document with the cited span marked, its citation, statistics,
+                     claims, and the blocks the cleaner removed
+    /stats?q=&unit=&min=&max=&population=&source=&sort=value
+                     the statistics table; select rows, export md, csv, bibtex or csl-json
+    /check           paste a draft: each figure sourced, mismatched or unsourced
+    /api/ask?q=&k=, /api/stats?..., /api/doc/ID   the CLI's --json records
+    """
+    from kb.web import serve as run
+
+    kb = _kb(index_dir)
+    _ensure_index(kb, quiet)
+    kb.close()
+    run(index_dir, host, port, open_browser, say=lambda line: click.echo(line, err=True))
+
+
 @cli.command("eval", context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv to score.")
@@ -727,16 +781,9 @@ def eval_(
 
 def _check_date(option: str, value: str) -> None:
     """YYYY, YYYY-MM or YYYY-MM-DD, and a real date."""
-    import datetime as dt
-    import re
+    from kb.search import check_date
 
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
-    try:
-        if not m:
-            raise ValueError
-        dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
-    except ValueError:
-        raise click.UsageError(f"{option} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+    check_date(option, value)
 
 
 def main() -> None:

@@ -162,18 +162,23 @@ def _fmt_value(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(v)
 
 
+def value_label(r: dict[str, Any]) -> str:
+    """A statistic's real value and normalised unit: '12900000000 USD', '13–17 ounce (up)'."""
+    value = _fmt_value(r["value"])
+    if r.get("value_high") is not None:
+        value += f"–{_fmt_value(r['value_high'])}"
+    unit = r.get("currency_code") or r["unit"] if r["unit"] == "currency" else r["unit"]
+    change = f" ({r['change']})" if r.get("change") else ""
+    return f"{value} {unit}{change}"
+
+
 def stats_text(records: Iterable[dict[str, Any]]) -> str:
     out = []
     for r in records:
         doc = r.get("doc") or {}
         pop = f"  population: {r['population']}" if r.get("population") else ""
         src = f"  source: {r['source']}" if r.get("source") else ""
-        value = _fmt_value(r["value"])
-        if r.get("value_high") is not None:
-            value += f"–{_fmt_value(r['value_high'])}"
-        unit = r.get("currency_code") or r["unit"] if r["unit"] == "currency" else r["unit"]
-        change = f" ({r['change']})" if r.get("change") else ""
-        out.append(f"{value} {unit}{change}  «{r['value_text']}»{pop}{src}")
+        out.append(f"{value_label(r)}  «{r['value_text']}»{pop}{src}")
         if r.get("also_in"):
             out.append(f"    also reported in {len(r['also_in'])} other document(s)")
         if r.get("disputed"):

@@ -26,6 +26,22 @@ W_COVERAGE = 0.05
 W_CUE = 0.25
 
 
+def check_date(option: str, value: str) -> str:
+    """`value` if it is YYYY, YYYY-MM or YYYY-MM-DD and a real date; UsageError otherwise."""
+    import datetime as dt
+
+    from kb.errors import UsageError
+
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    try:
+        if not m:
+            raise ValueError
+        dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+    return value.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Restrictions on which documents may answer."""

@@ -260,7 +260,10 @@ class Store:
         # a path with '#', '?' or '%' in it must be escaped inside a file: URI
         quoted = urllib.parse.quote(str(self.path.absolute()))
         uri = f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}"
-        self.db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        # a read-only store may be shared by threads that take turns (kb serve holds a lock)
+        self.db = sqlite3.connect(
+            uri, uri=True, timeout=30.0, isolation_level=None, check_same_thread=not readonly
+        )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
         if not readonly:

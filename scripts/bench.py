@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -372,6 +373,111 @@ def bench_beir_latency(folder: Path, index_dir: Path, queries: int) -> None:
     kb.close()
 
 
+def _serving(kb: Any) -> tuple[str, Any]:
+    """`kb serve`'s application over `kb` on a free loopback port (uvicorn in a thread)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from kb.web import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(kb), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def bench_serve(runs: int, folder: Path, index_dir: Path, queries: int) -> None:
+    """Warm `/api/ask` over HTTP on 127.0.0.1 (kb serve's app, model loaded once) against the same
+    questions through `KnowledgeBase.ask` in the same process: the web layer's cost is the ratio."""
+    import httpx
+
+    from kb.api import KnowledgeBase
+    from kb.embed import get_embedder
+    from kb.evaluate import _jsonl, corpus_key, load_qrels
+
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    shutil.copytree(ROOT / "corpus", work / "corpus")
+    writer = KnowledgeBase(work / "index")
+    writer.ingest([work / "corpus"])
+    writer.close()
+    sets = [("shipped corpus", work / "index", [QUESTION, "What does Forrester recommend?"] * runs)]
+    beir = index_dir / "eval" / corpus_key(folder, get_embedder("numpy").name)
+    if (beir / "kb.sqlite").exists():
+        qrels = load_qrels(folder / "qrels" / "train.tsv")
+        texts = [q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:queries]
+        sets.append((folder.name, beir, texts))
+    else:
+        print(f"skip serve on {folder.name}: no eval index at {beir} (run kb eval first)", file=sys.stderr)
+    for name, path, texts in sets:
+        kb = KnowledgeBase(path, readonly=True)
+        url, server = _serving(kb)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for text in texts[:5]:
+                client.get("/api/ask", params={"q": text, "k": 10}).raise_for_status()
+            web = []
+            for text in texts:
+                t = time.perf_counter()
+                client.get("/api/ask", params={"q": text, "k": 10}).raise_for_status()
+                web.append(time.perf_counter() - t)
+        server.should_exit = True
+        time.sleep(0.3)
+        direct = []
+        for text in texts:
+            t = time.perf_counter()
+            kb.ask(text, k=10)
+            direct.append(time.perf_counter() - t)
+        p50, base = statistics.median(web) * 1000, statistics.median(direct) * 1000
+        count = kb.vector_index().manifest.count
+        row(
+            f"warm `kb serve` /api/ask over HTTP, {name} ({count:,} passages), p50 with query encoding"
+            + (" (target ≤ 50 ms)" if name != "shipped corpus" else ""),
+            f"{p50:.1f} ms",
+            f"KnowledgeBase.ask {base:.1f} ms",
+            f"{p50 / base:.2f}×",
+            p50 <= 50 if name != "shipped corpus" else None,
+        )
+        kb.close()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_jobs(docs: int) -> None:
+    """kb's own ingest work (fake embedder, so no model time) on `docs` synthetic articles:
+    `kb ingest --jobs 1` against `--jobs N` (the cores), each a fresh index in a new process."""
+    import sqlite3
+
+    from kb.pipeline.work import default_jobs
+
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    synthetic_docs(work / "docs", docs)
+    env = {**os.environ, "KB_EMBEDDER": "fake"}
+    timings = {}
+    cores = default_jobs()
+    for jobs in (1, cores):
+        index = work / f"idx{jobs}"
+        cmd = [sys.executable, "-m", "kb", "ingest", str(work / "docs"), "--index", str(index)]
+        seconds, _ = run_timed([*cmd, "-q", "--jobs", str(jobs)], env, work)
+        with sqlite3.connect(index / "kb.sqlite") as db:
+            passages = db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        timings[jobs] = (seconds, passages)
+    (one, passages), (many, _) = timings[1], timings[cores]
+    row(
+        f"ingest, kb's own work (fake embedder), {docs} docs ({passages:,} passages), --jobs {cores}"
+        " (target ≥ 150 passages/s)",
+        f"{passages / many:.0f} passages/s ({many:.1f} s)",
+        f"--jobs 1: {passages / one:.0f} passages/s ({one:.1f} s)",
+        f"{one / many:.2f}×",
+        passages / many >= 150,
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def synthetic_docs(folder: Path, n: int) -> None:
     """n documents built from the shipped corpus with every sentence made unique (so the vector
     cache cannot skip any), the way a real folder of different articles would be."""
@@ -545,6 +651,7 @@ def main() -> None:
     ap.add_argument("--add-docs", type=int, default=1000, help="index size for the addone section")
     ap.add_argument("--update-sizes", default="60000,1000000", help="index sizes for the update section")
     ap.add_argument("--docs", type=int, default=40, help="documents for the ingest throughput run")
+    ap.add_argument("--jobs-docs", type=int, default=1000, help="documents for the jobs section")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench.md")
     ap.add_argument("--beir", type=Path, default=ROOT.parent / "shared" / "eval" / "scifact")
     ap.add_argument("--beir-index", type=Path, default=ROOT / "index", help="the --index that kb eval used")
@@ -560,6 +667,10 @@ def main() -> None:
         bench_ingest(args.docs)
     if "addone" in args.sections:
         bench_add_one(args.add_docs)
+    if "jobs" in args.sections:
+        bench_jobs(args.jobs_docs)
+    if "serve" in args.sections:
+        bench_serve(args.runs, args.beir, args.beir_index, args.queries)
     if "update" in args.sections:
         bench_update([int(s) for s in args.update_sizes.split(",")])
     write_table(args.out)

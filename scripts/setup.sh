@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 extra=""
 if [ "${1:-}" = "--dev" ]; then extra="[dev]"; fi
+if [ -n "$extra" ] && ! command -v chromium >/dev/null 2>&1; then
+  # the browser tests of `kb serve` drive Debian's Chromium (Playwright's own download needs the web)
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "kb setup: installing chromium for the browser tests (apt-get)" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "kb setup: no chromium, so the browser tests will be skipped (sudo apt-get install chromium)" >&2
+  fi
+fi
 stamp=".venv/.kb-installed${extra}"
 want="$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/kb ]; then

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.errors import InputError
+from kb.pipeline import work
 from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Pending:
     line_keys: frozenset[int] = frozenset()
     shared_fp: str = ""
     shared_keys: frozenset[int] = frozenset()  # the shared lines it was cleaned with
+    prepared: work.Prepared | None = None  # its passages and records, when a worker made them
 
 
 def read_sources(
@@ -145,6 +147,8 @@ def ingest_paths(
     fetch: bool = True,
     on_note: Skip | None = None,
     follow_links: bool = False,
+    jobs: int = 1,
+    engine: str = "local",
 ) -> IngestReport:
     """Add, update or (with prune) remove documents; unchanged files cost no embedding.
 
@@ -184,6 +188,8 @@ def ingest_paths(
     groups = copy_groups(list(collection.values()))
     shared = shared_keys(collection.values(), groups=groups)
     pending: list[Pending] = []
+    tasks: list[tuple[Source, frozenset[int]]] = []
+    waiting: list[tuple[Source, bool, str]] = []
     for source in sources:
         own = shared & keys[source.path]
         fp = fingerprint(own)
@@ -192,17 +198,24 @@ def ingest_paths(
             unchanged.append(source.path)
             progress.advance(1)
             continue
-        doc = _clean(source, own, skip)
-        if doc is None:
+        tasks.append((source, own))
+        waiting.append((source, old is not None, fp))
+    # clean, segment and extract: in worker processes (or on Ray) when there is enough to do
+    # (a document's one step on the bar comes when it is stored, or here when it is skipped)
+    results = work.run(tasks, jobs, engine)
+    for (source, was_there, fp), (_, own), result in zip(waiting, tasks, results, strict=True):
+        if isinstance(result, work.Skipped):
+            skip(result.path, result.reason)
             progress.advance(1)
             continue
+        doc = result.doc
         if len(source.text) > LARGE_CHARS and len(doc.text) < 0.05 * len(source.text) and on_note:
             on_note(  # a cut this large is said, with what was kept
                 source.path,
                 f"kept {len(doc.text):,} of {len(source.text):,} characters as the article; "
                 "`kb show DOC --removed` lists the rest",
             )
-        pending.append(Pending(doc, source.encoding, old is not None, keys[source.path], fp, own))
+        pending.append(Pending(doc, source.encoding, was_there, keys[source.path], fp, own, result))
     # Stored documents outside these files whose shared lines changed are re-cleaned,
     # if their source file is still what was ingested.
     for path, old in stored.items():
@@ -213,9 +226,13 @@ def ingest_paths(
             source = read_stored(path, store)
         except InputError:
             continue
-        doc = _clean(source, own, skip) if source.sha == old.sha else None
-        if doc is not None:
-            pending.append(Pending(doc, source.encoding, True, old.keys, fingerprint(own), own))
+        result = work.prepare(source, own) if source.sha == old.sha else None
+        if isinstance(result, work.Prepared):
+            pending.append(
+                Pending(result.doc, source.encoding, True, old.keys, fingerprint(own), own, result)
+            )
+        elif isinstance(result, work.Skipped):
+            skip(result.path, result.reason)
     embedded = store_pending(target, pending, pipeline, progress, added, updated, total=None)
     if pending or removed:
         store.gc_vectors()
@@ -331,19 +348,6 @@ def _line_keys(source: Source, old: DocLines | None, pipeline: str) -> frozenset
     return source_line_keys(source)
 
 
-def _clean(source: Source, shared: frozenset[int], skip: Skip) -> CleanDoc | None:
-    """Clean one source for ingest; None (and a skip) if it has no usable text."""
-    from kb.ingest.clean import clean
-
-    try:
-        return clean(source, shared)
-    except InputError as exc:
-        skip(exc.path, exc.reason)
-    except RecursionError:
-        skip(source.path, "document structure too deeply nested to parse")
-    return None
-
-
 def store_pending(
     target: Target,
     pending: Sequence[Pending],
@@ -389,7 +393,8 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
             ]
     for item in batch:
         doc = item.doc
-        passages = segment(doc)
+        ready = item.prepared if item.prepared is not None and item.prepared.doc is doc else None
+        passages = list(ready.passages) if ready else segment(doc)
         pkeys = [content_id(embedder.name, embed_text(p)) for p in passages]
         skeys = [[content_id(embedder.name, doc.text[s:e]) for s, e in p.sentences] for p in passages]
         for p, key in zip(passages, pkeys):
@@ -397,7 +402,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
         for p, keys in zip(passages, skeys):
             for (s, e), key in zip(p.sentences, keys):
                 wanted[key] = doc.text[s:e]
-        prepared.append((item, passages, pkeys, skeys))
+        prepared.append((item, ready, passages, pkeys, skeys))
     known = store.known_vectors(wanted)  # one lookup for the batch (it was once per text)
     missing = [k for k in wanted if k not in known]
     vectors = {}
@@ -408,7 +413,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
         if store.get_meta("model") is None:
             store.set_meta("model", embedder.name)
             store.set_meta("dim", str(embedder.dim))
-    for item, passages, pkeys, skeys in prepared:
+    for item, ready, passages, pkeys, skeys in prepared:
         doc = item.doc
         store.replace_document(
             doc,
@@ -419,8 +424,8 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
             passage_keys=pkeys,
             sentence_keys=skeys,
             new_vectors={k: vectors[k] for k in set(pkeys).union(*map(set, skeys)) if k in vectors},
-            statistics=extract_statistics(doc),
-            claims=extract_claims(doc),
+            statistics=list(ready.statistics) if ready else extract_statistics(doc),
+            claims=list(ready.claims) if ready else extract_claims(doc),
             line_keys=item.line_keys,
             shared_fp=item.shared_fp,
             shared_keys=item.shared_keys,

@@ -1,0 +1,160 @@
+"""`kb ingest --jobs N`: cleaning and extraction in worker processes give the same index as one
+process, skips are reported the same way, and a writer killed mid-ingest leaves no worker behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.api import KnowledgeBase
+from kb.cli import cli
+from kb.embed import FakeEmbedder
+from kb.pipeline import work
+from tests.conftest import CORPUS
+
+
+def _collection(folder: Path, n: int = 14) -> Path:
+    shutil.copytree(CORPUS, folder)
+    for i in range(n):
+        (folder / f"note{i:03d}.md").write_text(
+            f"# Field note {i}\n\n"
+            f"In survey {i}, {i % 90 + 5} percent of CIOs said collaboration with marketing improved, "
+            f"and spending rose {i + 1}.5% to ${i + 2} billion.\n\n"
+            f'"Budgets still block us," said Dana Lee {i}, the chief information officer.\n',
+            encoding="utf-8",
+        )
+    (folder / "empty.md").write_text("   \n", encoding="utf-8")
+    return folder
+
+
+def _snapshot(kb: KnowledgeBase) -> dict[str, object]:
+    docs = kb.documents()
+    return {
+        "docs": sorted((Path(d.path).name, d.id, d.clean_sha) for d in docs),
+        "stats": sorted((r["id"], r["value"], r["population"]) for r in kb.statistics()),
+        "claims": sorted((r["id"], r.get("speaker")) for r in kb.claims()),
+        "text": {Path(d.path).name: kb.show(d.id)["text"] for d in docs},
+    }
+
+
+def test_workers_build_the_same_index(tmp_path: Path) -> None:
+    corpus = _collection(tmp_path / "c")
+    assert len(list(corpus.iterdir())) >= work.PARALLEL_MIN  # enough for the pool to be used
+    results = {}
+    for jobs in (1, 2):
+        kb = KnowledgeBase(tmp_path / f"idx{jobs}", embedder=FakeEmbedder())
+        skipped: list[tuple[str, str]] = []
+        report = kb.ingest(
+            [corpus], jobs=jobs, on_skip=lambda p, r, out=skipped: out.append((Path(p).name, r))
+        )
+        results[jobs] = (_snapshot(kb), sorted(skipped), len(report.added))
+        kb.close()
+    assert results[1] == results[2]
+    snapshot, skipped, added = results[2]
+    assert added == 5 + 14 and [name for name, _ in skipped] == ["empty.md"]
+    assert len(snapshot["stats"]) > 14 * 2 and any(s for _, s in snapshot["claims"])
+
+
+def test_prepare_gives_the_same_results_in_task_order(tmp_path: Path) -> None:
+    from kb.pipeline.ingest import read_sources
+
+    corpus = _collection(tmp_path / "c", n=10)
+    sources = sorted(
+        (s for s in read_sources([corpus]) if not isinstance(s, Exception)), key=lambda s: s.path
+    )
+    tasks = [(s, frozenset()) for s in sources]
+    local = list(work.run(tasks, jobs=1))
+    pooled = list(work.run(tasks, jobs=2))
+    assert pooled == local and len(pooled) == len(tasks) == 15
+    assert [r.doc.path for r in pooled] == [s.path for s in sources]  # in task order
+
+
+def test_ray_engine_builds_the_same_index(tmp_path: Path) -> None:
+    """Ray on this machine (a local instance for the run, as without RAY_ADDRESS): the same
+    documents, statistics and claims as one process."""
+    pytest.importorskip("ray")
+    corpus = _collection(tmp_path / "c", n=6)
+    snapshots = []
+    for engine in ("local", "ray"):
+        kb = KnowledgeBase(tmp_path / f"idx-{engine}", embedder=FakeEmbedder())
+        kb.ingest([corpus], jobs=1, engine=engine)
+        snapshots.append(_snapshot(kb))
+        kb.close()
+    assert snapshots[0] == snapshots[1] and len(snapshots[1]["docs"]) == 11
+    import ray
+
+    assert not ray.is_initialized()  # the instance kb started is stopped again
+
+
+def test_jobs_and_engine_options(tmp_path: Path, fake_env: dict[str, str]) -> None:
+    corpus = _collection(tmp_path / "c", n=9)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["ingest", str(corpus), "--jobs", "2", "-q"])
+    assert ok.exit_code == 0, ok.output
+    assert runner.invoke(cli, ["ingest", str(corpus), "--jobs", "0"]).exit_code == 2
+    if not _has_ray():
+        no_ray = runner.invoke(cli, ["ingest", str(corpus), "--engine", "ray"])
+        assert no_ray.exit_code == 1 and "pip install 'kb[ray]'" in no_ray.stderr
+
+
+def _has_ray() -> bool:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_writer_leaves_no_worker(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for i in range(400):  # enough cleaning for the kill to land while workers run
+        (corpus / f"n{i:04d}.md").write_text(
+            f"# Note {i}\n\n" + f"In {i} cases, {i % 97} percent agreed. " * 200
+        )
+    env = {**os.environ, "KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "idx")}
+    cmd = [
+        sys.executable,
+        "-c",
+        "from kb.cli import main; main()",
+        "ingest",
+        str(corpus),
+        "-q",
+        "--jobs",
+        "2",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers, "no worker process started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stderr.read()  # returns only when no process holds the pipe open
+    time.sleep(0.5)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    assert alive == []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]
+    except OSError:
+        return "Z"
