@@ -607,16 +607,20 @@ class KnowledgeBase:
         entries = []
         for ref in refs:
             found = self.store.record(ref)
+            also: list[dict[str, Any]] = []
             if found:
                 kind, record = found
                 doc = docs[record["doc_id"]]
+                if kind == "statistic":  # a figure other documents report too cites them as well
+                    linked = self._with_links([dict(record, doc=doc)])[0]["also_in"]
+                    also = [docs[link["doc"]] for link in linked if link["doc"] in docs]
             else:
                 try:
                     doc = self.store.find_doc(_doc_ref(ref)).to_dict()
                 except NotFound:
                     raise NotFound(f"no document, statistic or claim with id {ref!r}") from None
                 kind, record = "document", doc
-            entries.append((kind, record, items_for(kind, record, doc)))
+            entries.append((kind, record, items_for(kind, record, doc, also)))
         return entries
 
     def cite(self, refs: Sequence[str], fmt: str = "md") -> str:

@@ -224,14 +224,17 @@ def study_item(org: str, title: str, doc: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def items_for(kind: str, record: dict[str, Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The works to cite for a document, statistic or claim: its document, and a titled study."""
+def items_for(
+    kind: str, record: dict[str, Any], doc: dict[str, Any], also: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The works to cite for a document, statistic or claim: its document, a titled study, and
+    for a figure that other documents report too (`also`), those documents."""
     items = [document_item(doc)]
     if kind == "statistic":
         study = study_of(record.get("source"))
         if study:
             items.append(study_item(*study, doc))
-    return items
+    return items + [document_item(d) for d in also]
 
 
 # -- formats -------------------------------------------------------------------
@@ -276,16 +279,21 @@ def markdown(entries: Iterable[tuple[str, dict[str, Any], list[dict[str, Any]]]]
     for kind, record, items in entries:
         doc_item = items[0]
         key = doc_item["id"]
-        if len(items) > 1:  # a statistic from a titled study: its footnote names the study, via the document
+        studied = kind == "statistic" and study_of(record.get("source")) is not None
+        if studied:  # a statistic from a titled study: its footnote names the study, via the document
             key = items[1]["id"]
             notes.setdefault(key, reference_md(items[1], via=doc_item))
         else:
             notes.setdefault(key, reference_md(doc_item))
+        also = items[1 + studied :]  # other documents that report the same figure
+        for item in also:
+            notes.setdefault(item["id"], reference_md(item))
+        marks = "".join(f"[^{k}]" for k in [key, *(item["id"] for item in also)])
         page = f" (p. {record['page']})" if kind != "document" and record.get("page") else ""
         if kind == "statistic":
-            out.append(f"> {record['sentence']}{page}[^{key}]")
+            out.append(f"> {record['sentence']}{page}{marks}")
         elif kind == "claim":
-            out.append(f"> {record['text']}{page}[^{key}]")
+            out.append(f"> {record['text']}{page}{marks}")
         if kind != "document":
             out.append("")
     out.extend(f"[^{k}]: {v}" for k, v in notes.items())

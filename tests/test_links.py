@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,18 @@ def test_markdown_shows_one_figure_with_all_its_sources(runner: CliRunner) -> No
     md = runner.invoke(cli, ["stats", "transit budget", "--format", "md"]).stdout
     forty = [line for line in md.splitlines() if line.startswith("- 40 percent")]
     assert len(forty) == 1 and forty[0].count("@") == 3  # one line, three documents cited
+
+
+def test_cite_of_a_grouped_figure_cites_every_document_it_was_read_in(runner: CliRunner) -> None:
+    import bibtexparser
+
+    stats = [json.loads(x) for x in runner.invoke(cli, ["stats", "--json"]).stdout.splitlines()]
+    forty = next(s for s in stats if s["value"] == 40)
+    keys = {forty["doc"]["citekey"], *(link["citekey"] for link in forty["also_in"])}
+    assert len(keys) == 3
+    md = runner.invoke(cli, ["cite", forty["id"]]).stdout
+    quoted = next(line for line in md.splitlines() if line.startswith("> "))
+    assert {m for m in re.findall(r"\[\^([^\]]+)\]", quoted)} == keys  # one marker per document
+    assert all(f"[^{k}]: " in md for k in keys)
+    bib = bibtexparser.parse_string(runner.invoke(cli, ["cite", forty["id"], "--format", "bibtex"]).stdout)
+    assert {e.key for e in bib.entries} == keys
