@@ -396,6 +396,99 @@ class Store:
             )
         }
 
+    def lines_of(self, paths: Sequence[str]) -> dict[str, DocLines]:
+        """`doc_line_keys` for some documents only, by path (ingest touches these, not all)."""
+        docs = self._select_in(
+            "SELECT id, path, sha, pipeline, shared_fp FROM documents WHERE path IN ({keys})", list(paths)
+        )
+        by_id = {r[0]: r for r in docs}
+        keys: dict[str, set[int]] = {}
+        for doc_id, key in self._select_in(
+            "SELECT doc_id, key FROM doc_lines WHERE doc_id IN ({keys})", list(by_id)
+        ):
+            keys.setdefault(doc_id, set()).add(key)
+        return {r[1]: DocLines(r[2], r[3], r[4], frozenset(keys.get(r[0], ()))) for r in by_id.values()}
+
+    def line_df(self, keys: Iterable[int]) -> dict[int, int]:
+        """How many stored documents have each line key (the doc_lines_key index counts them)."""
+        out: dict[int, int] = {}
+        keys = list(set(keys))
+        for i in range(0, len(keys), 500):
+            out.update(
+                (r[0], r[1])
+                for r in self._select_in(
+                    "SELECT key, COUNT(*) FROM doc_lines WHERE key IN ({keys}) GROUP BY key",
+                    keys[i : i + 500],
+                )
+            )
+        return out
+
+    def line_postings(self, keys: Iterable[int]) -> dict[int, set[str]]:
+        """The paths of the stored documents that have each line key."""
+        out: dict[int, set[str]] = {}
+        keys = list(set(keys))
+        for i in range(0, len(keys), 500):
+            for key, path in self._select_in(
+                "SELECT l.key, d.path FROM doc_lines l JOIN documents d ON d.id = l.doc_id"
+                " WHERE l.key IN ({keys})",
+                keys[i : i + 500],
+            ):
+                out.setdefault(key, set()).add(path)
+        return out
+
+    def line_status(self, keys: Iterable[int]) -> dict[int, bool] | None:
+        """Whether each stored line key was shared when its documents were cleaned; None when a
+        document holding one of them was cleaned by an older kb (no record of it)."""
+        out: dict[int, bool] = {}
+        keys = list(set(keys))
+        for i in range(0, len(keys), 500):
+            for key, shared, unknown in self._select_in(
+                "SELECT key, MAX(shared), SUM(shared IS NULL) FROM doc_lines WHERE key IN ({keys}) GROUP BY key",
+                keys[i : i + 500],
+            ):
+                if unknown:
+                    return None
+                out[key] = bool(shared)
+        return out
+
+    def shared_flags(self, paths: Sequence[str]) -> dict[str, frozenset[int] | None]:
+        """The shared lines each document was cleaned with (None: cleaned by an older kb)."""
+        flags: dict[str, set[int]] = {}
+        unknown: set[str] = set()
+        for path, key, shared in self._select_in(
+            "SELECT d.path, l.key, l.shared FROM doc_lines l JOIN documents d ON d.id = l.doc_id"
+            " WHERE d.path IN ({keys})",
+            list(paths),
+        ):
+            if shared is None:
+                unknown.add(path)
+            elif shared:
+                flags.setdefault(path, set()).add(key)
+        return {p: None if p in unknown else frozenset(flags.get(p, ())) for p in paths}
+
+    def path_groups(self, paths: Sequence[str]) -> dict[str, str]:
+        """The copy group (its smallest document id) of each of these documents that has copies."""
+        rows = self._select_in(
+            "SELECT d.path, g.grp FROM doc_groups g JOIN documents d ON d.id = g.doc_id"
+            " WHERE d.path IN ({keys})",
+            list(paths),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def group_paths(self, groups: Sequence[str]) -> dict[str, set[str]]:
+        """The paths of the documents in some copy groups."""
+        out: dict[str, set[str]] = {}
+        for grp, path in self._select_in(
+            "SELECT g.grp, d.path FROM doc_groups g JOIN documents d ON d.id = g.doc_id WHERE g.grp IN ({keys})",
+            list(groups),
+        ):
+            out.setdefault(grp, set()).add(path)
+        return out
+
+    def doc_ids(self, paths: Sequence[str]) -> dict[str, str]:
+        rows = self._select_in("SELECT path, id FROM documents WHERE path IN ({keys})", list(paths))
+        return {r[0]: r[1] for r in rows}
+
     def doc_with_sha(self, sha: str) -> str | None:
         row = self.db.execute("SELECT path FROM documents WHERE sha = ?", (sha,)).fetchone()
         return row[0] if row else None
@@ -606,6 +699,24 @@ class Store:
         for grp, doc_id in rows:
             out.setdefault(grp, []).append(doc_id)
         return out
+
+    def update_copy_groups(self, doc_ids: Iterable[str], groups: dict[str, str]) -> None:
+        """Re-record the groups of some documents (`groups`: doc id → group, for those with copies),
+        leaving every other document's group as it is; one transaction."""
+        doc_ids = list(doc_ids)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for i in range(0, len(doc_ids), 500):
+                chunk = doc_ids[i : i + 500]
+                self.db.execute(
+                    f"DELETE FROM doc_groups WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            self.db.executemany("INSERT OR REPLACE INTO doc_groups VALUES (?, ?)", list(groups.items()))
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def set_copy_groups(self, groups: dict[str, str]) -> None:
         """Record the groups of copies, in one transaction."""

@@ -33,28 +33,34 @@ COPY_SHARE = 0.7  # ...and that share of the long lines of each of them
 COPY_MAX_DF = 8  # a long line in more documents than this is a site's boilerplate paragraph
 
 
-def copy_groups(key_sets: list[frozenset[int]]) -> list[int]:
+def copy_groups(key_sets: list[frozenset[int]], df: dict[int, int] | None = None) -> list[int]:
     """For each document, the number of its group of copies (the same article saved twice, or
     syndicated with another headline and footer): documents that share most of their long lines.
-    Site chrome repeats across many pages of a site, an article's prose across a few copies."""
+    Site chrome repeats across many pages of a site, an article's prose across a few copies.
+    `df`: each long line's document count in the whole collection, when `key_sets` is only part
+    of it (kb.pipeline.learn); by default the count among `key_sets`."""
+    return components(len(key_sets), copy_pairs(key_sets, df))
+
+
+def copy_pairs(key_sets: list[frozenset[int]], df: dict[int, int] | None = None) -> list[tuple[int, int]]:
+    """The pairs (i, j) of documents that are copies of one article (see `copy_groups`)."""
     postings: dict[int, list[int]] = {}
     for i, keys in enumerate(key_sets):
         for k in keys:
             if is_long(k):
                 postings.setdefault(k, []).append(i)
     overlap: Counter[tuple[int, int]] = Counter()
-    for docs in postings.values():
-        if 2 <= len(docs) <= COPY_MAX_DF:
+    for k, docs in postings.items():
+        if len(docs) >= 2 and (df.get(k, len(docs)) if df is not None else len(docs)) <= COPY_MAX_DF:
             for x, a in enumerate(docs):
                 for b in docs[x + 1 :]:
                     overlap[(a, b)] += 1
     long_count = [sum(1 for k in keys if is_long(k)) for keys in key_sets]
-    copies = (
+    return [
         (a, b)
         for (a, b), n in overlap.items()
         if n >= COPY_LINES and n >= COPY_SHARE * max(long_count[a], long_count[b])
-    )
-    return components(len(key_sets), copies)
+    ]
 
 
 def shared_keys(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.errors import InputError
 from kb.pipeline import work
+from kb.pipeline.learn import Learned
 from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def ingest_paths(
 
     `paths` are files, folders and web addresses; with `fetch` False an address is read from
     the snapshot the index already holds (a rebuild works offline)."""
-    from kb.ingest.boilerplate import copy_groups, fingerprint, shared_keys
+    from kb.ingest.boilerplate import fingerprint
     from kb.sources.locate import exists, read_stored
 
     store = target.store
@@ -170,8 +171,12 @@ def ingest_paths(
             on_skip(path, reason)
 
     removed: list[str] = []
+    gone_lines: dict[str, frozenset[int]] = {}
+    gone_groups: dict[str, str] = {}
     if prune:
         gone = [d.path for d in store.documents() if not exists(d.path, store)]
+        gone_lines = {p: d.keys for p, d in store.lines_of(gone).items()}
+        gone_groups = store.path_groups(gone)
         store.delete_documents(gone)
         removed = gone
     progress.start(0, "reading")
@@ -181,17 +186,16 @@ def ingest_paths(
         if m and on_note:
             on_note(source.path, f"{m[1]} bytes that are not UTF-8 were replaced (U+FFFD)")
     progress.start(len(sources), "cleaning")
-    # Site chrome is learned from the whole collection: the stored documents and these files.
-    stored = store.doc_line_keys()
+    # Site chrome and copies are learned from the collection: the stored documents and these files
+    # (kb.pipeline.learn: from the part of it that these files can change).
+    stored = store.lines_of([s.path for s in sources])
     keys = {s.path: _line_keys(s, stored.get(s.path), pipeline) for s in sources}
-    collection = {p: old.keys for p, old in stored.items()} | keys
-    groups = copy_groups(list(collection.values()))
-    shared = shared_keys(collection.values(), groups=groups)
+    learned, own_of = _learn(store, sources, stored, keys, pipeline, gone_lines, gone_groups)
     pending: list[Pending] = []
     tasks: list[tuple[Source, frozenset[int]]] = []
     waiting: list[tuple[Source, bool, str]] = []
     for source in sources:
-        own = shared & keys[source.path]
+        own = own_of[source.path]
         fp = fingerprint(own)
         old = stored.get(source.path)
         if old and (old.sha, old.pipeline, old.shared_fp) == (source.sha, pipeline, fp):
@@ -218,10 +222,9 @@ def ingest_paths(
         pending.append(Pending(doc, source.encoding, was_there, keys[source.path], fp, own, result))
     # Stored documents outside these files whose shared lines changed are re-cleaned,
     # if their source file is still what was ingested.
-    for path, old in stored.items():
-        own = shared & old.keys
-        if path in keys or fingerprint(own) == old.shared_fp:
-            continue
+    stale = {p: own for p, own in learned.stale.items() if p not in keys}
+    for path, old in store.lines_of(sorted(stale)).items():
+        own = stale[path]
         try:
             source = read_stored(path, store)
         except InputError:
@@ -234,10 +237,11 @@ def ingest_paths(
         elif isinstance(result, work.Skipped):
             skip(result.path, result.reason)
     embedded = store_pending(target, pending, pipeline, progress, added, updated, total=None)
-    if pending or removed:
+    if removed or any(item.was_there for item in pending):  # only a replaced or removed one leaves garbage
         store.gc_vectors()
         store.gc_snapshots()
-        record_copy_groups(store, dict(zip(collection, groups)))
+    if learned.region:
+        record_copy_groups(store, learned)
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -248,15 +252,69 @@ def ingest_paths(
     )
 
 
-def record_copy_groups(store: Store, by_path: dict[str, int]) -> None:
-    """Record which stored documents are copies of one work (`by_path`: each path's copy group,
-    as `copy_groups` found them over the collection this ingest learned from)."""
-    ids = {d.path: d.id for d in store.documents()}
+def record_copy_groups(store: Store, learned: Learned) -> None:
+    """Record which of the region's stored documents are copies of one work, each group named by
+    its smallest document id; the groups of other documents stay as they are."""
+    ids = store.doc_ids(sorted(learned.region))
+    members: dict[str, list[str]] = {}
+    for path, group in learned.groups.items():
+        if path in ids:
+            members.setdefault(group, []).append(ids[path])
+    groups = {i: min(ms) for ms in members.values() if len(ms) > 1 for i in ms}
+    store.update_copy_groups(ids.values(), groups)
+
+
+def _learn(
+    store: Store,
+    sources: Sequence[Source],
+    stored: dict[str, DocLines],
+    keys: dict[str, frozenset[int]],
+    pipeline: str,
+    gone_lines: dict[str, frozenset[int]],
+    gone_groups: dict[str, str],
+) -> tuple[Learned, dict[str, frozenset[int]]]:
+    """What the collection teaches (kb.pipeline.learn), and each source's shared lines. Files whose
+    bytes and pipeline are as stored change nothing and keep the shared lines they were cleaned
+    with, unless the change reaches them; the whole collection is used when an older kb left no
+    record of a reached document's shared lines."""
+    from kb.pipeline.learn import learn
+
+    by_path = {s.path: s for s in sources}
+    same = {p for p, old in stored.items() if old.sha == by_path[p].sha and old.pipeline == pipeline}
+    changed = {p: k for p, k in keys.items() if p not in same}
+    learned: Learned | None = Learned({}, {}, frozenset(), {})
+    if changed or gone_lines:
+        learned = learn(store, changed, gone_lines, gone_groups)
+    flags = store.shared_flags(sorted(same - set(learned.stale))) if learned is not None else {}
+    if learned is None or any(f is None for f in flags.values()):
+        learned = learn_everything(store, keys)
+        return learned, learned.own
+    own = {p: learned.stale[p] if p in learned.stale else flags[p] for p in same} | learned.own
+    return learned, own
+
+
+def learn_everything(store: Store, keys: dict[str, frozenset[int]]) -> Learned:
+    """Shared lines and copy groups from every stored document and these files' `keys`."""
+    from kb.ingest.boilerplate import copy_groups, fingerprint, shared_keys
+
+    stored = store.doc_line_keys()
+    collection = {p: old.keys for p, old in stored.items()} | keys
+    groups = copy_groups(list(collection.values()))
+    shared = shared_keys(collection.values(), groups=groups)
     members: dict[int, list[str]] = {}
-    for p, r in by_path.items():
-        if p in ids:
-            members.setdefault(r, []).append(ids[p])
-    store.set_copy_groups({i: min(group) for group in members.values() for i in group if len(group) > 1})
+    for path, g in zip(collection, groups):
+        members.setdefault(g, []).append(path)
+    stale = {
+        path: shared & old.keys
+        for path, old in stored.items()
+        if path not in keys and fingerprint(shared & old.keys) != old.shared_fp
+    }
+    return Learned(
+        own={p: shared & k for p, k in keys.items()},
+        stale=stale,
+        region=frozenset(collection),
+        groups={p: min(ms) for ms in members.values() if len(ms) > 1 for p in ms},
+    )
 
 
 def ingest_texts(

@@ -154,5 +154,3 @@ def _run_ray(
     finally:
         if started:
             ray.shutdown()
-
-
