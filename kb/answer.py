@@ -1,8 +1,8 @@
 """The extractive answer above the passages: the sentences that answer the question, from
 different sources where possible, near-duplicates merged, grouped under short themes.
 
-No generated prose: every sentence is quoted verbatim with its offsets, and a theme label
-is a word or two taken from the sentences it heads. Each sentence cites a numbered source.
+No generated prose: every sentence is quoted verbatim with its offsets, and a theme label is a
+list's lead-in or a phrase its sentences share, or nothing. Each sentence cites a numbered source.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from kb.records import DocInfo
 
 ANSWER_HITS = 8  # the answer is drawn from the sentences of this many top passages
 MAX_SENTENCES = 8
-MAX_PER_DOC = 2
+MAX_PER_DOC = 2  # sentences one document may give while other sources have something to say
+MAX_LIST_ITEMS = 4  # items of one list, which counts as one voice
+MAX_PER_SOURCE = 4  # sentences of one document in all, while other sources have something to say
 RELATIVE_FLOOR = 0.6  # keep sentences scoring at least this share of the best one
 DUPLICATE = 0.88  # sentence cosine above which two sentences say the same thing
 THEME_JOIN = 0.45  # cosine to a theme's centroid to join it
@@ -92,26 +94,76 @@ def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 3]
 
 
-def _label(quotes: Sequence[Quote], query: str, others: Sequence[str]) -> str:
-    """The word (or two) most particular to these sentences: frequent here, rare in the other themes,
-    not a word of the question. Taken from the sentences; lower case unless an acronym or a name."""
-    asked = {w.lower()[:5] for w in _words(query)}
-    here: Counter[str] = Counter()
-    surface: dict[str, str] = {}
+_NOT_TOPICS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july "
+    "august september october november december today yesterday tomorrow week weeks year years month "
+    "months day days time times rose fell grew jumped dropped increased decreased gained lost told asked "
+    "added noted think thinks believe believes want wants need needs make makes made take takes took "
+    "going come comes came give gives gave like likes just really people thing things".split()
+)
+_BREAK = re.compile(r"[,;:.!?()\[\]“”\"‘’—–/|]")
+_EDGE = ",;:.!?()[]“”\"‘’'—–/|*"
+
+
+def _topic_word(word: str, first: bool) -> str | None:
+    """The word as a label would show it, or None when it cannot name a topic: a function word,
+    a date word, a verb form, a number, or a name (capitalised inside the sentence)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z-]*[A-Za-z]", word):
+        return None
+    acronym = word.isupper() and len(word) >= 2
+    if word[0].isupper() and not acronym:
+        if not first:
+            return None  # Mayer, Reuters, Australia: a name is not what a theme is about
+        word = word.lower()
+    low = word.lower()
+    if acronym:
+        return word
+    if len(low) < 4 or low in _STOP or low in _NOT_TOPICS or (low.endswith("ed") and len(low) > 4):
+        return None
+    return word
+
+
+def _phrases(text: str) -> dict[tuple[str, ...], str]:
+    """Runs of one to three topic words, unbroken by punctuation: key (lower case) → as written."""
+    out: dict[tuple[str, ...], str] = {}
+    runs: list[list[str | None]] = [[]]
+    for n, token in enumerate(text.split()):
+        core = token.strip(_EDGE)
+        if _BREAK.match(token[:1]):  # "(the figure", "“quoted"
+            runs.append([])
+        if _BREAK.search(core) or re.search(r"\d", core):  # "ID.3", "2.5-liter": no topic
+            runs.append([])
+            continue
+        runs[-1].append(_topic_word(core, n == 0))
+        if _BREAK.match(token[-1:]):  # "budgets," ends a run
+            runs.append([])
+    for run in runs:
+        for size in (1, 2, 3):
+            for i in range(len(run) - size + 1):
+                words = run[i : i + size]
+                if all(words):
+                    out.setdefault(tuple(w.lower() for w in words), " ".join(words))
+    return out
+
+
+def _label(quotes: Sequence[Quote], query: str) -> str:
+    """What a theme's sentences have in common: the phrase (one to three topic words, not only
+    words of the question) found in most of them, longer phrases first among equals; no label
+    when fewer than two sentences share one."""
+    if len(quotes) < 2:
+        return ""
+    asked = {w.lower()[:5] for w in _WORD.findall(query)}
+    counts: Counter[tuple[str, ...]] = Counter()
+    surface: dict[tuple[str, ...], str] = {}
     for q in quotes:
-        for w in dict.fromkeys(_words(q.text)):
-            key = w.lower()[:5]
-            if key in asked:
-                continue
-            here[key] += 1
-            keep_case = sum(ch.isupper() for ch in w) >= 2 or (w[0].isupper() and q.text.find(w) > 0)
-            surface.setdefault(key, w if keep_case else w.lower())
-    if not here:
-        return "other"
-    elsewhere = Counter(w.lower()[:5] for t in others for w in set(_words(t)))
-    # Among equals, longer words are the more specific ones ("communication" over "always").
-    ranked = sorted(here, key=lambda k: (-(here[k] - 0.5 * elsewhere[k]), -len(surface[k]), k))
-    return " · ".join(surface[k] for k in ranked[:2] if here[k] >= here[ranked[0]] * 0.5)
+        for key, shown in _phrases(q.text).items():
+            counts[key] += 1
+            surface.setdefault(key, shown)
+    shared = [k for k, n in counts.items() if n >= 2 and not all(w[:5] in asked for w in k)]
+    if not shared:
+        return ""
+    best = max(shared, key=lambda k: (counts[k], len(k), sum(map(len, k)), k))
+    return surface[best]
 
 
 def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candidate]) -> Summary:
@@ -132,7 +184,8 @@ def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candida
     scored.sort(key=lambda t: -t[0])
     floor = scored[0][0] * RELATIVE_FLOOR
     chosen: list[tuple[float, Candidate, list[Candidate]]] = []  # (score, sentence, its duplicates)
-    per_doc: Counter[str] = Counter()
+    per_doc: Counter[str] = Counter()  # sentences per document, or per list of a document
+    per_source: Counter[str] = Counter()
     for score, c in scored:
         if score < floor or len(chosen) >= MAX_SENTENCES:
             break
@@ -143,11 +196,13 @@ def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candida
             continue
         is_item = bool(c.context) and c.text.lstrip()[:1] in "•-*–·▪"
         unit = f"{c.doc.id}:{c.context}" if is_item else c.doc.id  # a list counts as one voice
-        if per_doc[unit] >= (MAX_SENTENCES if is_item else MAX_PER_DOC) and any(
-            per_doc[d] < MAX_PER_DOC for d in {x.doc.id for _, x in scored}
+        full = per_doc[unit] >= (MAX_LIST_ITEMS if is_item else MAX_PER_DOC)
+        if (full or per_source[c.doc.id] >= MAX_PER_SOURCE) and any(
+            per_source[d] < MAX_PER_DOC for d in {x.doc.id for _, x in scored} - {c.doc.id}
         ):
-            continue  # other sources still have something to say
+            continue  # other sources still have something to say: one source does not fill the answer
         per_doc[unit] += 1
+        per_source[c.doc.id] += 1
         chosen.append((score, c, []))
     sources: list[DocInfo] = []
 
@@ -183,7 +238,6 @@ def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candida
             best[0].append(vec)
             best[1].append(quote)
     themes = [Theme(lead.rstrip().rstrip(":"), tuple(qs)) for lead, qs in lists.items()]
-    for i, (_, qs) in enumerate(groups):
-        others = [q.text for j, (_, oq) in enumerate(groups) if j != i for q in oq]
-        themes.append(Theme(_label(qs, query, others), tuple(qs)))
+    for _, qs in groups:
+        themes.append(Theme(_label(qs, query), tuple(qs)))
     return Summary(tuple(themes), tuple(sources))

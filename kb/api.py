@@ -52,7 +52,9 @@ class Answer:
     hits: tuple[Hit, ...]
     statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: dict[str, dict[str, Any]] = field(default_factory=dict)
-    summary: Any = None  # kb.answer.Summary: the extractive answer
+    summary: Any = None  # kb.answer.Summary: the extractive answer (None when no passage answers)
+    answered: bool = True  # False: no passage is close enough to the question to answer it
+    best_similarity: float = 0.0  # the closest passage or sentence cosine among the hits
 
 
 class KnowledgeBase:
@@ -379,8 +381,12 @@ class KnowledgeBase:
 
     # -- query ----------------------------------------------------------------
 
-    def ask(self, query: str, k: int = 5, filters: Any = None) -> Answer:
-        """The passages that best answer a question, with the statistics and claims inside them."""
+    def ask(self, query: str, k: int = 5, filters: Any = None, min_similarity: float | None = None) -> Answer:
+        """The passages that best answer a question, with the statistics and claims inside them.
+
+        When no hit's passage or best sentence is as close to the question as `min_similarity`
+        (default: the embedder's calibrated `no_answer`), there is no answer, only the nearest
+        passages: a confident answer where there is none is worse than none."""
         from kb.embed import single_threaded
         from kb.query import attach_records, summary
         from kb.search import search
@@ -395,12 +401,20 @@ class KnowledgeBase:
         hits = tuple(attach_records(self.store, hits))
         stats = {s.id: s.to_dict() for h in hits for s in h.statistics}
         claims = {c.id: c.to_dict() for h in hits for c in h.claims}
+        floor = getattr(self.embedder, "no_answer", 0.0) if min_similarity is None else min_similarity
+        best = max(
+            (max(h.components.get("dense", 0.0), h.components.get("sentence", 0.0)) for h in hits),
+            default=0.0,
+        )
+        answered = bool(hits) and best >= floor
         return Answer(
             query=query,
             hits=hits,
             statistics=stats,
             claims=claims,
-            summary=summary(self.store, query, qvec, hits),
+            summary=summary(self.store, query, qvec, hits) if answered else None,
+            answered=answered,
+            best_similarity=round(best, 4),
         )
 
     # -- records --------------------------------------------------------------

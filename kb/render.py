@@ -62,7 +62,8 @@ def summary_text(summary: Any) -> list[str]:
         return []
     lines = ["Answer (quoted from the sources):"]
     for theme in summary.themes:
-        lines.append(f"  {theme.label}")
+        if theme.label:
+            lines.append(f"  {theme.label}")
         for q in theme.quotes:
             marks = "".join(f"[{n}]" for n in q.sources)
             lines.append(
@@ -112,6 +113,8 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
     lines.extend(summary_text(answer.summary))
     if not answer.hits:
         lines.append("No passages found.")
+    elif not getattr(answer, "answered", True):
+        lines += [no_answer_note(answer), "", "Nearest passages:"]
     for hit in answer.hits:
         rel = (
             (hit.best_sentence[0] - hit.start, hit.best_sentence[1] - hit.start)
@@ -148,9 +151,18 @@ def answer_text(answer: Any, color: bool = False, explain: bool = False) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def no_answer_note(answer: Any) -> str:
+    return (
+        f"No passage answers this well (the closest is at similarity {answer.best_similarity:.2f}, "
+        "below kb's threshold for an answer); these are the nearest."
+    )
+
+
 def answer_json(answer: Any, explain: bool = False) -> dict[str, Any]:
     return {
         "query": answer.query,
+        "answered": getattr(answer, "answered", True),
+        "best_similarity": getattr(answer, "best_similarity", None),
         "answer": summary_json(answer.summary),
         "results": [h.to_dict(explain=explain) for h in answer.hits],
         "statistics": list(answer.statistics.values()),
@@ -347,6 +359,8 @@ def answer_markdown(answer: Any) -> str:
     summary = answer.summary
     keys = [f"@{d.citekey}" for d in (summary.sources if summary else ())]
     lines = [f"## {answer.query}", ""]
+    if answer.hits and not getattr(answer, "answered", True):
+        lines += [f"*{no_answer_note(answer)}*", ""]
     for theme in summary.themes if summary else ():
         if theme.label:
             lines += [f"**{theme.label}**", ""]

@@ -65,6 +65,22 @@ def test_ask_shipped_corpus_with_real_model(in_real_kb: Path) -> None:
     assert "0 texts embedded" in again.stderr
 
 
+@pytest.mark.slow
+def test_no_answer_where_the_corpus_has_none(in_real_kb: Path) -> None:
+    """MiniLM's calibrated floor: an off-topic question gets the nearest passages and no answer."""
+    runner = CliRunner()
+    off = json.loads(
+        runner.invoke(cli, ["ask", "what is the capital of Australia", "--json", "--index", "idx"]).stdout
+    )
+    assert off["answered"] is False and off["answer"] is None and off["results"]
+    text = runner.invoke(cli, ["ask", "what is the capital of Australia", "--index", "idx"]).stdout
+    assert "No passage answers this well" in text
+    on = json.loads(
+        runner.invoke(cli, ["ask", "what blocks collaboration", "--json", "--index", "idx"]).stdout
+    )
+    assert on["answered"] is True and on["answer"]["themes"]
+
+
 EXPECTED_DRAFT = [  # (line, figure as written, verdict, value the sources give)
     (5, "63 percent", "sourced", "63 percent"),
     (8, "two-thirds", "sourced", "64 percent"),  # the source says "Nearly two-thirds (64 percent)"
