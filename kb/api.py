@@ -60,10 +60,15 @@ class Answer:
 class KnowledgeBase:
     """One index directory: the SQLite store, the faiss index beside it, and the embedder."""
 
-    def __init__(self, directory: Path | str, embedder: Any = None, readonly: bool = False) -> None:
-        """`readonly`: open the store read-only and never save a rebuilt vector index (kb serve)."""
+    def __init__(
+        self, directory: Path | str, embedder: Any = None, readonly: bool = False, model: str | None = None
+    ) -> None:
+        """`readonly`: open the store read-only and never save a rebuilt vector index (kb serve).
+        `model`: the embedding model of a new index (kb.embed.MODELS: minilm, bge-small); an
+        existing index is searched with the model that built it."""
         self.directory = Path(directory)
         self.readonly = readonly
+        self._model = model
         self._embedder = embedder
         self._auto = embedder is None  # no embedder given: kb picks the runtime per job
         self._bulk = None
@@ -79,17 +84,32 @@ class KnowledgeBase:
 
     @property
     def embedder(self):
+        """The model asked for, else the one that built the index, else MiniLM (KB_EMBEDDER, as
+        in tests, names a runtime and wins)."""
         if self._embedder is None:
-            from kb.embed import get_embedder
+            from kb.embed import embedder_for, get_embedder
 
-            self._embedder = get_embedder()
+            stored = self.store.get_meta("model") if self.exists else None
+            if os.environ.get("KB_EMBEDDER"):
+                self._embedder = get_embedder()
+            elif self._model or stored:
+                self._embedder = embedder_for(self._model or stored)
+            else:
+                self._embedder = get_embedder()
         return self._embedder
 
     def bulk_encode(self, texts: Sequence[str]) -> Any:
         """Embed many texts for ingest. With the default runtime and more than BULK_TEXTS to do,
         sentence-transformers (torch) is used when installed: about twice the numpy runtime's
         throughput, worth its 7 s import on big jobs; its vectors match (tests/test_embed.py)."""
-        if self._auto and len(texts) > BULK_TEXTS and os.environ.get("KB_EMBEDDER") in (None, "", "numpy"):
+        from kb.embed import MODEL_NAME
+
+        if (
+            self._auto
+            and len(texts) > BULK_TEXTS
+            and os.environ.get("KB_EMBEDDER") in (None, "", "numpy")
+            and self.embedder.name == MODEL_NAME
+        ):
             if self._bulk is None:
                 try:
                     from kb.embed import SentenceTransformerEmbedder
@@ -155,7 +175,7 @@ class KnowledgeBase:
         if stored and stored != name:
             raise IndexMismatch(
                 f"the index was built with model {stored!r} but kb is using {name!r}; "
-                "run `kb rebuild` to re-embed, or set KB_EMBEDDER to match"
+                "`kb rebuild --model NAME` re-embeds it with another model"
             )
 
     def vector_index(self):
@@ -326,8 +346,9 @@ class KnowledgeBase:
         finally:
             lock.release()
 
-    def rebuild(self, progress: Progress | None = None) -> IngestReport:
-        """Re-read, re-clean and re-embed every stored document from its source file.
+    def rebuild(self, progress: Progress | None = None, model: str | None = None) -> IngestReport:
+        """Re-read, re-clean and re-embed every stored document from its source file (with
+        `model`, into vectors of that model: the way to switch an index's model).
 
         The new index is built beside the old one, under the write lock, and swapped in only when
         it is complete: a kill, Ctrl-C or full disk at any moment leaves the old index whole."""
@@ -354,7 +375,9 @@ class KnowledgeBase:
                 shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=self.directory))
             try:
-                fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder)
+                if model is None and self.exists:
+                    model = self._store.get_meta("model")
+                fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder, model=model)
                 snapshots = self._store.all_snapshots()
                 if snapshots:  # pages are rebuilt from what was fetched, offline
                     fresh._store = fresh._open_store()

