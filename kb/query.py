@@ -258,25 +258,30 @@ def figure_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list
     for i, r in enumerate(records):
         key = (r["unit"], round(float(r["value"]), 9), r.get("value_high"), r.get("currency_code"))
         buckets.setdefault(key, []).append(i)
+    terms: dict[int, tuple[set[str], set[str], str]] = {}  # computed once a record, not once a pair
+
+    def about(i: int) -> tuple[set[str], set[str], str]:
+        if i not in terms:
+            r = records[i]
+            terms[i] = (
+                _figure_terms(r.get("population")),
+                _figure_terms(_own_clause(r.get("measure"))),
+                norm(r["sentence"]),
+            )
+        return terms[i]
 
     def pairs():
         for members in buckets.values():
             for x, i in enumerate(members):
                 for j in members[x + 1 :]:
-                    a, b = records[i], records[j]
-                    da, db = a["doc_id"], b["doc_id"]
+                    da, db = records[i]["doc_id"], records[j]["doc_id"]
                     if da == db:
                         continue
-                    ma = _figure_terms(_own_clause(a.get("measure")))
-                    mb = _figure_terms(_own_clause(b.get("measure")))
+                    (pa, ma, sa), (pb, mb, sb) = about(i), about(j)
                     same = (
                         copies.get(da, da) == copies.get(db, db)
-                        or norm(a["sentence"]) == norm(b["sentence"])
-                        or (
-                            _overlap(_figure_terms(a.get("population")), _figure_terms(b.get("population")))
-                            >= 0.5
-                            and (not (ma and mb) or _overlap(ma, mb) >= 0.5)
-                        )
+                        or sa == sb
+                        or (_overlap(pa, pb) >= 0.5 and (not (ma and mb) or _overlap(ma, mb) >= 0.5))
                     )
                     if same:
                         yield i, j
@@ -323,12 +328,33 @@ def conflict_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> li
             round(float(a["value"]), 9),
         ) in stated
 
+    # Two figures can conflict only if they share a population word and, when they say what they
+    # measure, a measure word: candidate pairs come from blocks keyed so, not from every pair of a unit.
+    terms = {
+        i: (
+            _figure_terms(records[i].get("population")),
+            _figure_terms(_own_clause(records[i].get("measure"))),
+        )
+        for members in by_unit.values()
+        for i in members
+    }
+    blocks: dict[tuple, list[int]] = {}
+    for unit, members in by_unit.items():
+        for i in members:
+            pa, ma = terms[i]
+            keys = [(unit, p, m) for p in pa for m in ma] if ma else [(unit, " ".join(sorted(pa)))]
+            for key in keys:
+                blocks.setdefault(key, []).append(i)
     linked: dict[int, set[int]] = {}
-    for members in by_unit.values():
+    tried: set[tuple[int, int]] = set()
+    for members in blocks.values():
         for x, i in enumerate(members):
             a = records[i]
-            pa, ma = _figure_terms(a.get("population")), _figure_terms(_own_clause(a.get("measure")))
+            pa, ma = terms[i]
             for j in members[x + 1 :]:
+                if (i, j) in tried:
+                    continue
+                tried.add((i, j))
                 b = records[j]
                 if a["doc_id"] == b["doc_id"] or copies.get(a["doc_id"], a["doc_id"]) == copies.get(
                     b["doc_id"], b["doc_id"]
@@ -341,7 +367,7 @@ def conflict_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> li
                     continue  # a billion and a per-share amount are not one figure stated twice
                 if a.get("period") and b.get("period") and a["period"] != b["period"]:
                     continue
-                pb, mb = _figure_terms(b.get("population")), _figure_terms(_own_clause(b.get("measure")))
+                pb, mb = terms[j]
                 if bool(ma) != bool(mb):
                     continue  # one says what it measures and the other does not: not comparable
                 same_measure = (
