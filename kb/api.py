@@ -84,18 +84,16 @@ class KnowledgeBase:
 
     @property
     def embedder(self):
-        """The model asked for, else the one that built the index, else MiniLM (KB_EMBEDDER, as
-        in tests, names a runtime and wins)."""
+        """The model asked for, else the one that built the index, else the default model
+        (kb.embed.DEFAULT_MODEL). KB_EMBEDDER, as in tests, names a runtime and wins."""
         if self._embedder is None:
-            from kb.embed import embedder_for, get_embedder
+            from kb.embed import DEFAULT_MODEL, embedder_for, get_embedder
 
             stored = self.store.get_meta("model") if self.exists else None
             if os.environ.get("KB_EMBEDDER"):
                 self._embedder = get_embedder()
-            elif self._model or stored:
-                self._embedder = embedder_for(self._model or stored)
             else:
-                self._embedder = get_embedder()
+                self._embedder = embedder_for(self._model or stored or DEFAULT_MODEL)
         return self._embedder
 
     def bulk_encode(self, texts: Sequence[str]) -> Any:

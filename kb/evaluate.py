@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -156,9 +157,9 @@ def evaluate(
     queries = {str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels}
     if limit:
         queries = dict(list(queries.items())[:limit])
-    from kb.embed import get_embedder, single_threaded
+    from kb.embed import DEFAULT_MODEL, embedder_for, get_embedder, single_threaded
 
-    embedder = embedder or get_embedder()
+    embedder = embedder or (get_embedder() if os.environ.get("KB_EMBEDDER") else embedder_for(DEFAULT_MODEL))
     kb = KnowledgeBase(cache / corpus_key(folder, embedder.name), embedder=embedder)
     t0 = time.perf_counter()
     report = kb.ingest_texts(corpus_items(folder), progress=progress)

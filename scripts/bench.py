@@ -322,11 +322,11 @@ def bench_beir_latency(folder: Path, index_dir: Path, queries: int) -> None:
     """Warm in-process latency of `kb eval`'s retrievers on a BEIR corpus (its cached eval index):
     query encode + retrieval, p50 over the first `queries` judged queries."""
     from kb.api import KnowledgeBase
-    from kb.embed import get_embedder, single_threaded
+    from kb.embed import DEFAULT_MODEL, embedder_for, single_threaded
     from kb.evaluate import _jsonl, corpus_key, load_qrels
     from kb.search import rank
 
-    emb = get_embedder("numpy")
+    emb = embedder_for(DEFAULT_MODEL)
     path = index_dir / "eval" / corpus_key(folder, emb.name)
     if not (path / "kb.sqlite").exists():
         print(f"skip beir latency: no eval index at {path} (run kb eval first)", file=sys.stderr)
@@ -399,7 +399,7 @@ def bench_serve(runs: int, folder: Path, index_dir: Path, queries: int) -> None:
     import httpx
 
     from kb.api import KnowledgeBase
-    from kb.embed import get_embedder
+    from kb.embed import DEFAULT_MODEL, embedder_for
     from kb.evaluate import _jsonl, corpus_key, load_qrels
 
     work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
@@ -408,7 +408,7 @@ def bench_serve(runs: int, folder: Path, index_dir: Path, queries: int) -> None:
     writer.ingest([work / "corpus"])
     writer.close()
     sets = [("shipped corpus", work / "index", [QUESTION, "What does Forrester recommend?"] * runs)]
-    beir = index_dir / "eval" / corpus_key(folder, get_embedder("numpy").name)
+    beir = index_dir / "eval" / corpus_key(folder, embedder_for(DEFAULT_MODEL).name)
     if (beir / "kb.sqlite").exists():
         qrels = load_qrels(folder / "qrels" / "train.tsv")
         texts = [q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:queries]

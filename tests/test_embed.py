@@ -76,7 +76,7 @@ def test_bulk_ingest_embedding_uses_sentence_transformers_with_the_same_vectors(
     from kb.api import BULK_TEXTS, KnowledgeBase
 
     monkeypatch.delenv("KB_EMBEDDER", raising=False)
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = KnowledgeBase(tmp_path / "idx", model="minilm")  # a MiniLM index (bge-small is the default)
     texts = varied_sentences(BULK_TEXTS + 10)
     bulk = kb.bulk_encode(texts)
     assert isinstance(kb._bulk, SentenceTransformerEmbedder)
