@@ -166,8 +166,16 @@ def _label(quotes: Sequence[Quote], query: str) -> str:
     return surface[best]
 
 
-def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candidate]) -> Summary:
-    """Pick, de-duplicate and group the answer sentences from retrieved passages' sentences."""
+def summarise(
+    query: str,
+    query_vector: np.ndarray,
+    candidates: Sequence[Candidate],
+    duplicate: float = DUPLICATE,
+    theme_join: float = THEME_JOIN,
+) -> Summary:
+    """Pick, de-duplicate and group the answer sentences from retrieved passages' sentences.
+    `duplicate` and `theme_join` are cosines of the model that made the vectors (its scale differs:
+    see kb.embed's `duplicate` and `theme_join` attributes)."""
     if not candidates:
         return Summary((), ())
     # Sentence relevance: similarity to the question, the passage's answer-type cue, and its rank.
@@ -189,7 +197,7 @@ def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candida
     for score, c in scored:
         if score < floor or len(chosen) >= MAX_SENTENCES:
             break
-        dup = next((ch for ch in chosen if float(ch[1].vector @ c.vector) >= DUPLICATE), None)
+        dup = next((ch for ch in chosen if float(ch[1].vector @ c.vector) >= duplicate), None)
         if dup is not None:
             if c.doc.id != dup[1].doc.id:
                 dup[2].append(c)  # the same statement in another source: cite both
@@ -226,7 +234,7 @@ def summarise(query: str, query_vector: np.ndarray, candidates: Sequence[Candida
         if lead:
             lists.setdefault(lead, []).append(quote)
             continue
-        best, best_sim = None, THEME_JOIN
+        best, best_sim = None, theme_join
         for g in groups:
             centroid = np.mean(g[0], axis=0)
             sim = float(vec @ centroid / (np.linalg.norm(centroid) or 1.0))

@@ -433,7 +433,7 @@ class KnowledgeBase:
             hits=hits,
             statistics=stats,
             claims=claims,
-            summary=summary(self.store, query, qvec, hits) if answered else None,
+            summary=summary(self.store, query, qvec, hits, self.embedder) if answered else None,
             answered=answered,
             best_similarity=round(best, 4),
         )

@@ -24,9 +24,10 @@ def encode_cached(store: Store, embedder: Any, texts: Sequence[str]) -> Any:
     return np.stack([cached[k] if k in cached else fresh[t] for t, k in zip(texts, keys)])
 
 
-def summary(store: Store, query: str, qvec: Any, hits: Sequence[Hit]) -> Any:
-    """The extractive answer (kb.answer.Summary) from the sentences of the top hits."""
-    from kb.answer import ANSWER_HITS, Candidate, summarise
+def summary(store: Store, query: str, qvec: Any, hits: Sequence[Hit], embedder: Any = None) -> Any:
+    """The extractive answer (kb.answer.Summary) from the sentences of the top hits, with the
+    embedder's own cosine thresholds for duplicates and themes when it has them."""
+    from kb.answer import ANSWER_HITS, DUPLICATE, THEME_JOIN, Candidate, summarise
 
     top = hits[:ANSWER_HITS]
     sentences = store.passage_sentences([h.passage_id for h in top])
@@ -46,7 +47,13 @@ def summary(store: Store, query: str, qvec: Any, hits: Sequence[Hit]) -> Any:
         for h in top
         for s, e, vec in sentences.get(h.passage_id, [])
     ]
-    return summarise(query, qvec, candidates)
+    return summarise(
+        query,
+        qvec,
+        candidates,
+        duplicate=getattr(embedder, "duplicate", DUPLICATE),
+        theme_join=getattr(embedder, "theme_join", THEME_JOIN),
+    )
 
 
 def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
