@@ -478,6 +478,39 @@ def bench_jobs(docs: int) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def bench_profile(docs: int) -> None:
+    """A profile of kb's own ingest work (fake embedder, one process) on `docs` synthetic articles:
+    passages per second, and the functions that take the most time, printed to stderr."""
+    import cProfile
+    import pstats
+
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    synthetic_docs(work / "docs", docs)
+    kb = KnowledgeBase(work / "idx", embedder=FakeEmbedder())
+    profile = cProfile.Profile()
+    t = time.perf_counter()
+    profile.enable()
+    kb.ingest([work / "docs"], jobs=1)
+    profile.disable()
+    seconds = time.perf_counter() - t
+    passages = kb.store.passage_count()
+    statements = sum(s.callcount for s in profile.getstats() if "execute" in str(s.code))
+    kb.close()
+    stats = pstats.Stats(profile, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(r"kb/", 15)
+    row(
+        f"ingest profile, kb's own work (fake embedder, --jobs 1), {docs} docs ({passages:,} passages)",
+        f"{passages / seconds:.0f} passages/s ({seconds:.1f} s, profiled)",
+        f"{statements:,} SQL statements",
+        "",
+        None,
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def synthetic_docs(folder: Path, n: int) -> None:
     """n documents built from the shipped corpus with every sentence made unique (so the vector
     cache cannot skip any), the way a real folder of different articles would be."""
@@ -667,6 +700,8 @@ def main() -> None:
         bench_ingest(args.docs)
     if "addone" in args.sections:
         bench_add_one(args.add_docs)
+    if "profile" in args.sections:
+        bench_profile(args.jobs_docs)
     if "jobs" in args.sections:
         bench_jobs(args.jobs_docs)
     if "serve" in args.sections:
