@@ -108,3 +108,32 @@ def test_incremental_learning_equals_the_whole_collection(tmp_path: Path, seed: 
             kb.ingest([], prune=True, jobs=1)
             _check(kb)
     kb.close()
+
+
+def test_documents_cleaned_by_an_older_kb_fall_back_to_the_whole_collection(tmp_path: Path) -> None:
+    """An older kb kept no record of which lines were shared (doc_lines.shared NULL): ingest then
+    learns from every stored document, and the result is still the whole-collection one."""
+    rng = random.Random(11)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    site = _site(rng, "Metro Times")
+    bodies = [_article(rng) for _ in range(4)]
+    for n, body in enumerate(bodies):
+        _write(folder / f"d{n}.txt", site, body, f"Headline {n}")
+    kb = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    kb.ingest([folder], jobs=1)
+    kb.store.db.execute("UPDATE doc_lines SET shared = NULL")
+    copy = folder / "copy.txt"
+    _write(copy, site, bodies[0][:-1] + [bodies[0][-1].replace(" ", " very ", 1)], "Another headline")
+    kb.ingest([copy], jobs=1)
+    store = kb.store
+    lines = store.doc_line_keys()
+    paths = sorted(lines)
+    sets = [lines[p].keys for p in paths]
+    groups = copy_groups(sets)
+    shared = shared_keys(sets, groups=groups)
+    ids = {d.path: d.id for d in store.documents()}
+    assert store.doc_shared_keys(ids[str(copy.resolve())]) == shared & lines[str(copy.resolve())].keys
+    grouped = {d for d, g in zip(paths, groups) if groups.count(g) > 1}
+    assert {ids[p] for p in grouped} == set(store.copy_groups()) and len(grouped) == 2
+    kb.close()
