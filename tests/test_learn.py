@@ -124,7 +124,7 @@ def test_documents_cleaned_by_an_older_kb_fall_back_to_the_whole_collection(tmp_
     kb.ingest([folder], jobs=1)
     kb.store.db.execute("UPDATE doc_lines SET shared = NULL")
     copy = folder / "copy.txt"
-    _write(copy, site, bodies[0][:-1] + [bodies[0][-1].replace(" ", " very ", 1)], "Another headline")
+    _write(copy, site, [*bodies[0][:-1], bodies[0][-1].replace(" ", " very ", 1)], "Another headline")
     kb.ingest([copy], jobs=1)
     store = kb.store
     lines = store.doc_line_keys()
