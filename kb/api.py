@@ -376,12 +376,13 @@ class KnowledgeBase:
                 if model is None and self.exists:
                     model = self._store.get_meta("model")
                 fresh = KnowledgeBase(tmp, embedder=None if self._auto else self._embedder, model=model)
-                snapshots = self._store.all_snapshots()
-                if snapshots:  # pages are rebuilt from what was fetched, offline
-                    fresh._store = fresh._open_store()
-                    for snap in snapshots:
-                        fresh._store.put_snapshot(snap)
+                fresh._store = fresh._open_store()
+                for snap in self._store.all_snapshots():  # pages are rebuilt from what was fetched, offline
+                    fresh._store.put_snapshot(snap)
+                # text that has not changed is not embedded again (vectors are keyed by model and text)
+                fresh._store.import_vectors(self.directory / DB_FILE)
                 report = fresh.ingest(paths, progress=progress, fetch=False)
+                fresh._store.gc_vectors()
                 fresh.close()
                 # Swap: the store is the source of truth and moves first, atomically; the faiss
                 # files are derived (a stale manifest is detected and rebuilt from the store).

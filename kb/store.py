@@ -809,6 +809,19 @@ class Store:
                 "DELETE FROM snapshots WHERE sha NOT IN (SELECT sha FROM documents)"
             ).rowcount
 
+    def import_vectors(self, other: Path) -> int:
+        """Copy another index's cached vectors into this one (`kb rebuild`): their keys hash the
+        model and the text, so only texts this store's documents share with it, embedded by the
+        same model, are ever used; `gc_vectors` drops the rest."""
+        self.db.execute("ATTACH DATABASE ? AS other", (f"file:{urllib.parse.quote(str(other))}?mode=ro",))
+        try:
+            with self.db:
+                return self.db.execute(
+                    "INSERT OR IGNORE INTO vectors SELECT key, data FROM other.vectors"
+                ).rowcount
+        finally:
+            self.db.execute("DETACH DATABASE other")
+
     def gc_vectors(self) -> int:
         """Drop vectors no passage or sentence refers to any more."""
         return self.db.execute(

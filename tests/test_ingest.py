@@ -135,5 +135,10 @@ def test_rebuild_restores_everything(fake_kb: KnowledgeBase, corpus_copy: Path) 
     os.chdir(corpus_copy.parent)
     fake_kb.ingest([corpus_copy])
     before = sorted((d.id, d.clean_sha) for d in fake_kb.documents())
-    fake_kb.rebuild()
+    vectors = fake_kb.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+    report = fake_kb.rebuild()
     assert sorted((d.id, d.clean_sha) for d in fake_kb.documents()) == before
+    assert report.embedded == 0  # unchanged text keeps its vectors: nothing is embedded again
+    assert fake_kb.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == vectors
+    assert fake_kb.store.get_meta("model") == fake_kb.embedder.name
+    assert fake_kb.ask("what blocks collaboration").hits

@@ -468,9 +468,9 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
         progress.stage(f"embedding {len(missing):,} texts")
         matrix = target.bulk_encode([wanted[k] for k in missing])
         vectors = dict(zip(missing, matrix))
-        if store.get_meta("model") is None:
-            store.set_meta("model", embedder.name)
-            store.set_meta("dim", str(embedder.dim))
+    if prepared and store.get_meta("model") is None:  # (also when every vector was cached already)
+        store.set_meta("model", embedder.name)
+        store.set_meta("dim", str(embedder.dim))
     for item, ready, passages, pkeys, skeys in prepared:
         doc = item.doc
         store.replace_document(
