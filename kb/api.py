@@ -287,7 +287,7 @@ class KnowledgeBase:
         (default: the cores this process may use), or as Ray tasks with engine "ray"."""
         from kb.errors import InputError
         from kb.pipeline.ingest import ingest_paths
-        from kb.pipeline.work import ENGINES, default_jobs
+        from kb.pipeline.work import ENGINES, default_jobs, ray_module
         from kb.sources.web import is_url
 
         # Nothing given on the command line is silently ignored, and a typo creates no index.
@@ -296,6 +296,8 @@ class KnowledgeBase:
             raise InputError(missing, "no such file or folder; nothing was ingested")
         if engine not in ENGINES:
             raise KbError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")
+        if engine == "ray":
+            ray_module()
         existed = self.exists
         lock = self._lock()
         try:

@@ -288,9 +288,7 @@ class BgeSmallEmbedder:
                 str(path / "model.onnx"), options, providers=["CPUExecutionProvider"]
             )
             self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-        except (OSError, ValueError, ImportError) as exc:
-            raise ModelError(f"cannot load the bge-small model from {path}: {exc}") from exc
-        except Exception as exc:  # onnxruntime's own load errors
+        except Exception as exc:  # a missing file, a missing onnxruntime, or onnxruntime's own load errors
             raise ModelError(f"cannot load the bge-small model from {path}: {exc}") from exc
         self._tok.enable_truncation(BGE_MAX_TOKENS)
         self._tok.no_padding()

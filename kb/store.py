@@ -411,44 +411,30 @@ class Store:
 
     def line_df(self, keys: Iterable[int]) -> dict[int, int]:
         """How many stored documents have each line key (the doc_lines_key index counts them)."""
-        out: dict[int, int] = {}
-        keys = list(set(keys))
-        for i in range(0, len(keys), 500):
-            out.update(
-                (r[0], r[1])
-                for r in self._select_in(
-                    "SELECT key, COUNT(*) FROM doc_lines WHERE key IN ({keys}) GROUP BY key",
-                    keys[i : i + 500],
-                )
-            )
-        return out
+        rows = self._select_in("SELECT key, COUNT(*) FROM doc_lines WHERE key IN ({keys}) GROUP BY key", keys)
+        return {r[0]: r[1] for r in rows}
 
     def line_postings(self, keys: Iterable[int]) -> dict[int, set[str]]:
         """The paths of the stored documents that have each line key."""
         out: dict[int, set[str]] = {}
-        keys = list(set(keys))
-        for i in range(0, len(keys), 500):
-            for key, path in self._select_in(
-                "SELECT l.key, d.path FROM doc_lines l JOIN documents d ON d.id = l.doc_id"
-                " WHERE l.key IN ({keys})",
-                keys[i : i + 500],
-            ):
-                out.setdefault(key, set()).add(path)
+        for key, path in self._select_in(
+            "SELECT l.key, d.path FROM doc_lines l JOIN documents d ON d.id = l.doc_id WHERE l.key IN ({keys})",
+            keys,
+        ):
+            out.setdefault(key, set()).add(path)
         return out
 
     def line_status(self, keys: Iterable[int]) -> dict[int, bool] | None:
         """Whether each stored line key was shared when its documents were cleaned; None when a
         document holding one of them was cleaned by an older kb (no record of it)."""
         out: dict[int, bool] = {}
-        keys = list(set(keys))
-        for i in range(0, len(keys), 500):
-            for key, shared, unknown in self._select_in(
-                "SELECT key, MAX(shared), SUM(shared IS NULL) FROM doc_lines WHERE key IN ({keys}) GROUP BY key",
-                keys[i : i + 500],
-            ):
-                if unknown:
-                    return None
-                out[key] = bool(shared)
+        for key, shared, unknown in self._select_in(
+            "SELECT key, MAX(shared), SUM(shared IS NULL) FROM doc_lines WHERE key IN ({keys}) GROUP BY key",
+            keys,
+        ):
+            if unknown:
+                return None
+            out[key] = bool(shared)
         return out
 
     def shared_flags(self, paths: Sequence[str]) -> dict[str, frozenset[int] | None]:
@@ -703,14 +689,9 @@ class Store:
     def update_copy_groups(self, doc_ids: Iterable[str], groups: dict[str, str]) -> None:
         """Re-record the groups of some documents (`groups`: doc id → group, for those with copies),
         leaving every other document's group as it is; one transaction."""
-        doc_ids = list(doc_ids)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for i in range(0, len(doc_ids), 500):
-                chunk = doc_ids[i : i + 500]
-                self.db.execute(
-                    f"DELETE FROM doc_groups WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk
-                )
+            self.db.executemany("DELETE FROM doc_groups WHERE doc_id = ?", [(i,) for i in doc_ids])
             self.db.executemany("INSERT OR REPLACE INTO doc_groups VALUES (?, ?)", list(groups.items()))
             self.db.execute("COMMIT")
         except BaseException:
@@ -832,13 +813,7 @@ class Store:
     # -- vectors --------------------------------------------------------------
 
     def known_vectors(self, keys: Iterable[str]) -> set[str]:
-        keys = list(set(keys))
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            q = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.db.execute(f"SELECT key FROM vectors WHERE key IN ({q})", chunk))
-        return found
+        return {r[0] for r in self._select_in("SELECT key FROM vectors WHERE key IN ({keys})", keys)}
 
     def passage_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, vectors) of every passage, for building the faiss index."""
@@ -853,13 +828,8 @@ class Store:
 
     def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Cached vectors by key (content hash of model and text); absent keys are left out."""
-        out: dict[str, np.ndarray] = {}
-        for lo in range(0, len(keys), 500):
-            chunk = list(keys[lo : lo + 500])
-            q = ",".join("?" * len(chunk))
-            for key, data in self.db.execute(f"SELECT key, data FROM vectors WHERE key IN ({q})", chunk):
-                out[key] = np.frombuffer(data, dtype=np.float32)
-        return out
+        rows = self._select_in("SELECT key, data FROM vectors WHERE key IN ({keys})", keys)
+        return {key: np.frombuffer(data, dtype=np.float32) for key, data in rows}
 
     def doc_passages(self, doc_id: str) -> list[tuple[int, int, int, str]]:
         """(rowid, start, end, text) of a document's passages, in order."""
@@ -924,11 +894,16 @@ class Store:
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def _select_in(self, sql: str, keys: Sequence[Any]) -> list[sqlite3.Row]:
-        """Rows of `sql`, whose `{keys}` becomes one placeholder per key; no query for no keys."""
-        if not keys:
-            return []
-        return self.db.execute(sql.format(keys=",".join("?" * len(keys))), list(keys)).fetchall()
+    def _select_in(self, sql: str, keys: Iterable[Any]) -> list[sqlite3.Row]:
+        """Rows of `sql`, whose `{keys}` becomes one placeholder per key, in queries of at most 500
+        keys (under SQLite's parameter limit); no query for no keys. Each key's rows come from one
+        query, so `GROUP BY` the key stays right."""
+        keys = list(dict.fromkeys(keys))
+        rows: list[sqlite3.Row] = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows += self.db.execute(sql.format(keys=",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     def passages(self, rowids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Passage rows with their document, by rowid."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.errors import InputError
 from kb.pipeline import work
-from kb.pipeline.learn import Learned
 from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id
 
 if TYPE_CHECKING:
+    from kb.pipeline.learn import Learned
     from kb.store import DocLines, Store
 
 log = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ def _learn(
     bytes and pipeline are as stored change nothing and keep the shared lines they were cleaned
     with, unless the change reaches them; the whole collection is used when an older kb left no
     record of a reached document's shared lines."""
-    from kb.pipeline.learn import learn
+    from kb.pipeline.learn import Learned, learn
 
     by_path = {s.path: s for s in sources}
     same = {p for p, old in stored.items() if old.sha == by_path[p].sha and old.pipeline == pipeline}
@@ -296,6 +296,7 @@ def _learn(
 def learn_everything(store: Store, keys: dict[str, frozenset[int]]) -> Learned:
     """Shared lines and copy groups from every stored document and these files' `keys`."""
     from kb.ingest.boilerplate import copy_groups, fingerprint, shared_keys
+    from kb.pipeline.learn import Learned
 
     stored = store.doc_line_keys()
     collection = {p: old.keys for p, old in stored.items()} | keys

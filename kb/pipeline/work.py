@@ -5,7 +5,7 @@ or as Ray tasks (`--engine ray`); the one writer embeds and commits what comes b
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,21 +63,16 @@ def default_jobs() -> int:
 
 
 def run(
-    tasks: Sequence[tuple[Source, frozenset[int]]],
-    jobs: int = 1,
-    engine: str = "local",
-    on_done: Callable[[], None] | None = None,
+    tasks: Sequence[tuple[Source, frozenset[int]]], jobs: int = 1, engine: str = "local"
 ) -> Iterator[Prepared | Skipped]:
     """`prepare` over `tasks`, results in task order: in-process for one job or a few documents,
     else in `jobs` worker processes, or as Ray tasks on the cluster `ray.init()` finds."""
     if engine == "ray":
-        yield from _run_ray(tasks, on_done)
+        yield from _run_ray(tasks)
         return
     if jobs <= 1 or len(tasks) < PARALLEL_MIN:
         for task in tasks:
             yield _prepare_pair(task)
-            if on_done:
-                on_done()
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -90,10 +85,7 @@ def run(
         max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
     )
     try:
-        for result in pool.map(_prepare_pair, tasks, chunksize=chunk):
-            yield result
-            if on_done:
-                on_done()
+        yield from pool.map(_prepare_pair, tasks, chunksize=chunk)
     finally:  # Ctrl-C or an error: queued work is dropped, not finished
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -115,20 +107,24 @@ def _worker_init(parent: int) -> None:
         os._exit(0)
 
 
-def _run_ray(
-    tasks: Sequence[tuple[Source, frozenset[int]]], on_done: Callable[[], None] | None
-) -> Iterator[Any]:
-    """Ray tasks, a few per CPU in flight so memory stays bounded by that window; results in order.
-    RAY_ADDRESS (or a running `ray start`) names a cluster, whose workers need kb installed;
-    without one Ray starts on this machine for the run and stops after it."""
-    import logging
-
+def ray_module() -> Any:
+    """Ray, or KbError saying how to install it (checked before an ingest reads anything)."""
     from kb.errors import KbError
 
     try:
         import ray
     except ImportError:
         raise KbError("--engine ray needs Ray: pip install 'kb[ray]'") from None
+    return ray
+
+
+def _run_ray(tasks: Sequence[tuple[Source, frozenset[int]]]) -> Iterator[Any]:
+    """Ray tasks, a few per CPU in flight so memory stays bounded by that window; results in order.
+    RAY_ADDRESS (or a running `ray start`) names a cluster, whose workers need kb installed;
+    without one Ray starts on this machine for the run and stops after it."""
+    import logging
+
+    ray = ray_module()
     started = not ray.is_initialized()
     if started:
         ray.init(
@@ -145,12 +141,8 @@ def _run_ray(
             inflight.append(remote.remote(task))
             if len(inflight) >= window:
                 yield ray.get(inflight.pop(0))
-                if on_done:
-                    on_done()
         for ref in inflight:
             yield ray.get(ref)
-            if on_done:
-                on_done()
     finally:
         if started:
             ray.shutdown()
