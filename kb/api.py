@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DB_FILE = "kb.sqlite"
 LOCK_FILE = "write.lock"
+RECORDS_DIR = "records"  # the faiss index of record sentences, beside the passages' one
 BULK_TEXTS = 500  # above this many texts to embed at once, ingest uses sentence-transformers if installed
 
 
@@ -73,7 +74,7 @@ class KnowledgeBase:
         self._auto = embedder is None  # no embedder given: kb picks the runtime per job
         self._bulk = None
         self._store = None
-        self._vindex = None
+        self._vindexes: dict[str, Any] = {}  # 'passages', 'records': loaded faiss indexes
         self._writing = False  # True while this object holds the index's write lock
 
     # -- parts ----------------------------------------------------------------
@@ -177,49 +178,79 @@ class KnowledgeBase:
             )
 
     def vector_index(self):
-        """The faiss index, loaded if it matches the store, else rebuilt from the store's vectors."""
-        if self._vindex is not None and self._vindex.manifest.generation == self.store.generation():
-            return self._vindex
+        """The faiss index of passages, loaded if it matches the store, else updated or rebuilt."""
+        return self._index_of("passages")
+
+    def record_index(self):
+        """The faiss index of the sentences that hold statistics and claims (in `records/`), by
+        which `kb stats QUERY`, `kb claims QUERY` and `kb check` rank records without a scan."""
+        return self._index_of("records")
+
+    def _index_parts(self, kind: str) -> tuple[Path, Callable[[], Any], Callable[[], int], Any, Any]:
+        """(directory, ids, count, all vectors, vectors by id) of the store behind one index."""
+        store = self.store
+        if kind == "passages":
+            return (
+                self.directory,
+                store.passage_ids,
+                store.passage_count,
+                store.passage_vectors,
+                store.passage_vectors_for,
+            )
+        return (
+            self.directory / RECORDS_DIR,
+            store.record_sentence_ids,
+            store.record_sentence_count,
+            store.record_sentence_vectors,
+            store.sentence_vectors_for,
+        )
+
+    def _index_of(self, kind: str):
+        held = self._vindexes.get(kind)
+        if held is not None and held.manifest.generation == self.store.generation():
+            return held
         from kb.index import VectorIndex
 
         store = self.store
+        directory, _, count_of, all_vectors, _ = self._index_parts(kind)
         model = store.get_meta("model") or self.embedder.name
         dim = int(store.get_meta("dim") or self.embedder.dim)
-        generation, count = store.generation(), store.passage_count()
-        vindex = VectorIndex.load(self.directory, model, dim, generation, count)
+        generation, count = store.generation(), count_of()
+        vindex = VectorIndex.load(directory, model, dim, generation, count)
         if vindex is None and self._writing:  # update the earlier generation's index in place
-            vindex = self._updated_index(model, dim, generation)
+            vindex = self._updated_index(kind, model, dim, generation)
         if vindex is None:
-            ids, vecs = store.passage_vectors(dim)
+            ids, vecs = all_vectors(dim)
             vindex = VectorIndex.build(ids, vecs, model, dim, generation)
-            self._save_rebuilt(vindex, generation)
-        self._vindex = vindex
+            self._save_rebuilt(vindex, generation, directory)
+        self._vindexes[kind] = vindex
         return vindex
 
-    def _updated_index(self, model: str, dim: int, generation: int) -> Any:
+    def _updated_index(self, kind: str, model: str, dim: int, generation: int) -> Any:
         """The saved index brought up to the store's generation by adding and removing only the
-        passages that changed (saved before it is returned), or None when a rebuild is needed."""
+        vectors that changed (saved before it is returned), or None when a rebuild is needed."""
         import numpy as np
 
         from kb.index import VectorIndex
 
-        vindex = VectorIndex.load_for_update(self.directory, model, dim)
+        directory, ids_of, _, _, vectors_for = self._index_parts(kind)
+        vindex = VectorIndex.load_for_update(directory, model, dim)
         if vindex is None:
             return None
-        current = self.store.passage_ids()
+        current = ids_of()
         held = vindex.ids()
         added = np.setdiff1d(current, held, assume_unique=True)
         removed = np.setdiff1d(held, current, assume_unique=True)
-        found = self.store.passage_vectors_for([int(i) for i in added]) if len(added) else {}
+        found = vectors_for([int(i) for i in added]) if len(added) else {}
         if len(found) != len(added):
             return None  # a passage without its vector: let the rebuild (and verify) see it
         vectors = np.stack([found[int(i)] for i in added]) if len(added) else np.zeros((0, dim), "float32")
         if not vindex.update(added, vectors, removed, generation):
             return None
-        vindex.save(self.directory)
+        vindex.save(directory)
         return vindex
 
-    def _save_rebuilt(self, vindex: Any, generation: int) -> None:
+    def _save_rebuilt(self, vindex: Any, generation: int, directory: Path) -> None:
         """Save an index rebuilt from the store, unless a writer is at work (it saves its own, newer
         one) or the store moved on meanwhile: a reader never overwrites a newer index."""
         from filelock import FileLock, Timeout
@@ -228,7 +259,7 @@ class KnowledgeBase:
             return
         if self._writing:  # this process holds the write lock: save as the writer
             try:
-                vindex.save(self.directory)
+                vindex.save(directory)
             except OSError as exc:
                 log.warning("cannot save the rebuilt vector index: %s", exc)
             return
@@ -240,7 +271,7 @@ class KnowledgeBase:
         try:
             if not self.store.db.in_transaction and self.store.generation() != generation:
                 return
-            vindex.save(self.directory)
+            vindex.save(directory)
         except OSError as exc:  # a read-only index still answers
             log.warning("cannot save the rebuilt vector index: %s", exc)
         finally:
@@ -322,7 +353,8 @@ class KnowledgeBase:
                     for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
                         (self.directory / name).unlink(missing_ok=True)
                 return report  # IngestReport.nothing_read: the CLI exits 1
-            self.vector_index()  # rebuild and save now, not on the next query
+            self.vector_index()  # update (or rebuild) and save now, not on the next query
+            self.record_index()
             return report
         finally:
             lock.release()
@@ -342,6 +374,7 @@ class KnowledgeBase:
             self._check_model()
             report = ingest_texts(self, items, progress or Progress())
             self.vector_index()
+            self.record_index()
             return report
         finally:
             lock.release()
@@ -390,13 +423,16 @@ class KnowledgeBase:
                 # files are derived (a stale manifest is detected and rebuilt from the store).
                 self._store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.close()
-                self._vindex = None
+                self._vindexes = {}
                 for name in (DB_FILE + "-wal", DB_FILE + "-shm"):
                     (self.directory / name).unlink(missing_ok=True)
                 os.replace(tmp / DB_FILE, self.directory / DB_FILE)
                 for name in ("vectors.faiss", "manifest.json"):
                     if (tmp / name).exists():
                         os.replace(tmp / name, self.directory / name)
+                shutil.rmtree(self.directory / RECORDS_DIR, ignore_errors=True)  # derived: rebuilt if absent
+                if (tmp / RECORDS_DIR).exists():
+                    os.replace(tmp / RECORDS_DIR, self.directory / RECORDS_DIR)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             return report
@@ -481,77 +517,78 @@ class KnowledgeBase:
         limit: int | None = None,
         sort: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Statistic records (with their document under `doc`), filtered, ranked by relevance to
-        `query` or sorted by real value (`sort` = "value" or "-value"); --min/--max compare real
-        values, so "$1.2 billion" passes --min 1000000000."""
-        from kb.query import filter_unit, rank, with_docs
+        """Statistic records (with their document under `doc`), filtered in SQL, ranked by relevance
+        to `query` or sorted by real value (`sort` = "value" or "-value"); --min/--max compare real
+        values, so "$1.2 billion" passes --min 1000000000. Each carries `also_in` (other documents
+        that report the same figure, the original study first) and `disputed` (ids of statistics of
+        other works that give another value for it)."""
+        from kb.query import links, rank_records, unit_filter, with_docs
 
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
-        records = self.store.statistics(doc_id)
-        if unit:
-            records = filter_unit(records, unit)
-        records = [
-            r
-            for r in records
-            if (minimum is None or r["value"] >= minimum)
-            and (maximum is None or r["value"] <= maximum)
-            and (not population or population.lower() in (r.get("population") or "").lower())
-            and (not source or source.lower() in (r.get("source") or "").lower())
-        ]
-        if query and records:
-            records = rank(self.store, self.embedder, query, records, "sentence", ("population", "measure"))
+        stored_unit, code = unit_filter(self.store, unit, doc_id) if unit else (None, None)
+        filtered = any(x not in (None, "") for x in (doc_id, unit, minimum, maximum, population, source))
+        records = (
+            self.store.statistics_where(doc_id, stored_unit, code, minimum, maximum, population, source)
+            if filtered or not query
+            else None
+        )
+        if query and (records is None or records):
+            records = rank_records(
+                self.store,
+                self.record_index(),
+                self.embedder,
+                self._encode_query(query),
+                query,
+                "statistic",
+                "sentence",
+                ("population", "measure"),
+                records,
+                limit=None if sort in ("value", "-value") else limit,
+            )
+        assert records is not None
         if sort in ("value", "-value"):
             records = sorted(records, key=lambda r: r["value"], reverse=sort == "-value")
         records = with_docs(self.store, records[:limit] if limit else records)
-        return self._with_links(records)
-
-    def _with_links(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each statistic with `also_in` (other documents that report the same figure, the original
-        study first) and `disputed` (ids of statistics of other works that give another value)."""
-        from kb.query import conflict_groups, figure_groups
-
         if not records:
             return records
-        every = self._all_statistics()
-        copies = self.store.copy_groups()
-        also: dict[str, list[dict[str, str]]] = {}
-        for group in figure_groups(every, copies):
-            for i in group:
-                also[every[i]["id"]] = [
-                    {
-                        "doc": every[j]["doc_id"],
-                        "statistic": every[j]["id"],
-                        "citekey": (every[j].get("doc") or {}).get("citekey"),
-                    }
-                    for j in group
-                    if every[j]["doc_id"] != every[i]["doc_id"]  # other documents only
-                ]
-        disputed: dict[str, list[str]] = {}
-        for group in conflict_groups(every, copies):
-            for i in group:
-                disputed[every[i]["id"]] = [every[j]["id"] for j in group if j != i]
-        return [dict(r, also_in=also.get(r["id"], []), disputed=disputed.get(r["id"], [])) for r in records]
+        also, against = links(self.store, records)
+        return [
+            dict(
+                r,
+                also_in=[
+                    {"doc": x["doc_id"], "statistic": x["id"], "citekey": (x.get("doc") or {}).get("citekey")}
+                    for x in also.get(r["id"], [])
+                ],
+                disputed=[x["id"] for x in against.get(r["id"], [])],
+            )
+            for r in records
+        ]
+
+    def _encode_query(self, query: str) -> Any:
+        """One query's vector, encoded on one thread (faster for one short text, kb.embed)."""
+        from kb.embed import single_threaded
+
+        self._check_model()
+        with single_threaded():
+            return self.embedder.encode([query])[0]
 
     def conflicts(self, query: str | None = None) -> list[dict[str, Any]]:
         """Figures that disagree (`kb conflicts`): groups of statistics from different works that
         give different values for one measure of one population, most relevant to `query` first."""
-        from kb.query import conflict_groups, rank
+        from kb.linking import conflict_groups
+        from kb.query import _with_doc_ids, encode_cached
 
-        every = self._all_statistics()
+        every = _with_doc_ids(self.store, self.store.statistics())
         out = [{"figures": [every[i] for i in g]} for g in conflict_groups(every, self.store.copy_groups())]
         if query and out:
-            keyed = [{"group": n, "text": g["figures"][0]["sentence"]} for n, g in enumerate(out)]
-            out = [out[r["group"]] for r in rank(self.store, self.embedder, query, keyed, "text")]
+            import numpy as np
+
+            qvec = self._encode_query(query)
+            texts = [g["figures"][0]["sentence"] for g in out]
+            vectors = encode_cached(self.store, self.embedder, texts)
+            order = sorted(range(len(out)), key=lambda n: (-float(np.dot(vectors[n], qvec)), n))
+            out = [out[n] for n in order]
         return out
-
-    def _all_statistics(self) -> list[dict[str, Any]]:
-        """Every statistic with its document (and its `doc_id` kept for grouping)."""
-        from kb.query import with_docs
-
-        every = with_docs(self.store, self.store.statistics())
-        for r in every:
-            r["doc_id"] = (r.get("doc") or {}).get("id")
-        return every
 
     def claims(
         self,
@@ -561,21 +598,26 @@ class KnowledgeBase:
         speaker: str | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Claim records, filtered by kind and speaker/organisation, ranked by relevance to `query`."""
-        from kb.query import rank, with_docs
+        """Claim records, filtered in SQL by kind and speaker/organisation, ranked by relevance to
+        `query` through the record-sentence index."""
+        from kb.query import rank_records, with_docs
 
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
-        records = [
-            r
-            for r in self.store.claims(doc_id)
-            if (not kind or r["kind"] == kind)
-            and (
-                not speaker
-                or speaker.lower() in f"{r.get('speaker') or ''} {r.get('organization') or ''}".lower()
+        filtered = bool(doc_id or kind or speaker)
+        records = self.store.claims_where(doc_id, kind, speaker) if filtered or not query else None
+        if query and (records is None or records):
+            records = rank_records(
+                self.store,
+                self.record_index(),
+                self.embedder,
+                self._encode_query(query),
+                query,
+                "claim",
+                "text",
+                records=records,
+                limit=limit,
             )
-        ]
-        if query and records:
-            records = rank(self.store, self.embedder, query, records, "text")
+        assert records is not None
         return with_docs(self.store, records[:limit] if limit else records)
 
     def set_metadata(self, ref: str, **fields: str | None) -> DocInfo:
@@ -624,7 +666,7 @@ class KnowledgeBase:
             return verify(self.store, dim, self.vector_index, str(self.directory), progress or Progress())
         finally:
             self.store.db.execute("COMMIT")
-            self._vindex = None
+            self._vindexes = {}
 
     # -- drafts -----------------------------------------------------------------
 
@@ -633,25 +675,26 @@ class KnowledgeBase:
         indexed statistics (kb.draft.FigureCheck records, in draft order)."""
         from kb.query import check_figures
 
-        return check_figures(self.store, self.embedder, markdown)
+        self._check_model()
+        return check_figures(self.store, self.record_index(), self.embedder, markdown)
 
     # -- citations --------------------------------------------------------------
 
     def citation_entries(self, refs: Sequence[str]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
         """(kind, record, CSL items) for each id: a statistic, a claim, or a document (id, path or key)."""
         from kb.cite import items_for
+        from kb.query import links
 
-        docs = {d.id: d.to_dict() for d in self.store.documents()}
         entries = []
         for ref in refs:
             found = self.store.record(ref)
             also: list[dict[str, Any]] = []
             if found:
                 kind, record = found
-                doc = docs[record["doc_id"]]
+                doc = self.store.find_doc(record["doc_id"]).to_dict()
                 if kind == "statistic":  # a figure other documents report too cites them as well
-                    linked = self._with_links([dict(record, doc=doc)])[0]["also_in"]
-                    also = [docs[link["doc"]] for link in linked if link["doc"] in docs]
+                    linked, _ = links(self.store, [dict(record, doc=doc)])
+                    also = [x["doc"] for x in linked.get(record["id"], []) if x.get("doc")]
             else:
                 try:
                     doc = self.store.find_doc(_doc_ref(ref)).to_dict()

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kb.linking import components
-from kb.records import Hit, content_id
+from kb.records import Hit, content_id, figure_statement
 
 if TYPE_CHECKING:
     from kb.store import Store
@@ -17,6 +16,8 @@ def encode_cached(store: Store, embedder: Any, texts: Sequence[str]) -> Any:
     """Vectors for texts, from the store's cache where ingest already embedded them."""
     import numpy as np
 
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
     keys = [content_id(embedder.name, t) for t in texts]
     cached = store.vectors(keys)
     todo = [t for t, k in zip(texts, keys) if k not in cached]
@@ -84,79 +85,189 @@ def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
         yield replace(h, statistics=stats, claims=claims, page=page_at(pages[h.doc.id], h.start))
 
 
-def rank(
+RECORD_DEPTH = 400  # record sentences taken from the index for a query without filters
+EXACT_MAX = 20_000  # filtered records up to this many are scored exactly from their stored vectors
+
+
+def rank_records(
     store: Store,
+    rindex: Any,
     embedder: Any,
+    qvec: Any,
     query: str,
-    records: list[dict[str, Any]],
+    kind: str,
     text_field: str,
     own_fields: tuple[str, ...] = (),
+    records: list[dict[str, Any]] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Order records by cosine between the query and each record's text, plus word overlap;
-    words of the record's own fields break ties between records that share one text."""
+    """Statistics or claims (`kind`) by relevance to a query: cosine between the query and the
+    stored vectors of the sentences that hold each record, plus word overlap; words of the record's
+    own fields break ties between records of one sentence. A filtered set (`records`) of up to
+    EXACT_MAX is scored exactly; otherwise the record-sentence index gives the candidates (those in
+    `records`, when given), so the cost does not grow with the collection."""
     import numpy as np
 
     from kb.search import _terms
 
-    sentences = sorted({r[text_field] for r in records})
-    vectors = dict(zip(sentences, encode_cached(store, embedder, sentences)))  # ingest embedded most
-    qvec = embedder.encode([query])[0]
+    if records is not None and len(records) <= EXACT_MAX:
+        vectors = store.record_vectors([r["id"] for r in records])
+        loose = sorted({r[text_field] for r in records if r["id"] not in vectors})  # in no sentence
+        own = dict(zip(loose, encode_cached(store, embedder, loose))) if loose else {}
+        cosine = {
+            r["id"]: max(float(np.dot(v, qvec)) for v in vectors.get(r["id"]) or [own[r[text_field]]])
+            for r in records
+        }
+    else:
+        allowed = None if records is None else {r["id"] for r in records}
+        cosine, found = {}, {}
+        want = max(limit or 10, 10)
+        depth, total = max(RECORD_DEPTH, 20 * want), rindex.manifest.count
+        while True:
+            hits = rindex.search(qvec, min(depth, total))
+            held = store.records_in_sentences(kind, [i for i, _ in hits])
+            for rowid, cos in hits:
+                for r in held.get(rowid, ()):
+                    if (allowed is None or r["id"] in allowed) and cos > cosine.get(r["id"], -2.0):
+                        cosine[r["id"]], found[r["id"]] = cos, r
+            if depth >= total or len(found) >= 2 * want:
+                break
+            depth *= 4
+        records = list(found.values())
     qterms = _terms(query)
+    n = max(len(qterms), 1)
 
     def score(r: dict[str, Any]) -> float:
-        n = max(len(qterms), 1)
         shared = len(qterms & _terms(r[text_field])) / n
         own = len(qterms & _terms(" ".join(r.get(f) or "" for f in own_fields))) / n
-        return float(np.dot(vectors[r[text_field]], qvec)) + 0.2 * shared + 0.2 * own
+        return cosine.get(r["id"], 0.0) + 0.2 * shared + 0.2 * own
 
     scored = sorted(((score(r), i, r) for i, r in enumerate(records)), key=lambda t: (-t[0], t[1]))
-    out = []
-    for value, _, r in scored:
-        r = dict(r)
-        r["score"] = round(value, 6)
-        out.append(r)
-    return out
+    return [dict(r, score=round(value, 6)) for value, _, r in scored[:limit]]
 
 
-def filter_unit(records: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
-    """Records in `unit`, given as a normalised name ('kilometer'), a written form ('km', '%')
-    or a currency code ('EUR'); an unknown unit raises UsageError listing the units there are."""
+def unit_filter(store: Store, unit: str, doc_id: str | None = None) -> tuple[str, str | None]:
+    """(stored unit, currency code or None) for `unit` given as a normalised name ('kilometer'), a
+    written form ('km', '%') or a currency code ('EUR'); a unit the index does not hold raises
+    UsageError listing the units there are."""
     import difflib
-    from collections import Counter
 
     from kb.errors import UsageError
     from kb.extract.units import CURRENCY_CODES, canonical_unit
 
     code = unit.strip().upper() if unit.strip().upper() in CURRENCY_CODES else None
     want = canonical_unit(unit) or unit.strip()
-    out = [
-        r
-        for r in records
-        if r["unit"].lower() == want.lower() and (code is None or r.get("currency_code") == code)
-    ]
-    if out or not records:
-        return out
-    counts = Counter(r["unit"] for r in records)
-    have = ", ".join(f"{u} ({n})" for u, n in counts.most_common())
+    counts = store.unit_counts(doc_id)
+    if not counts or any(u.lower() == want.lower() for u in counts):
+        return want, code
+    have = ", ".join(f"{u} ({n})" for u, n in counts.items())
     close = difflib.get_close_matches(unit.lower(), [u.lower() for u in counts], n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise UsageError(f"no statistics in unit {unit!r}{hint} Units in this index: {have}")
 
 
 def with_docs(store: Store, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records with their document's metadata under `doc` in place of `doc_id`."""
-    docs = {d.id: d.to_dict() for d in store.documents()}
+    """Records with their document's metadata under `doc` in place of `doc_id` (only the documents
+    these records come from are read)."""
+    docs = store.documents_in({r["doc_id"] for r in records if r.get("doc_id")})
     out = []
     for r in records:
         r = dict(r)
-        r["doc"] = docs.get(r.pop("doc_id"))
+        doc = docs.get(r.pop("doc_id"))
+        r["doc"] = doc.to_dict() if doc else None
         out.append(r)
     return out
 
 
-def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
+def _with_doc_ids(store: Store, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with their document under `doc` and its id kept under `doc_id`, for grouping."""
+    out = with_docs(store, records)
+    for r in out:
+        r["doc_id"] = (r.get("doc") or {}).get("id")
+    return out
+
+
+WHOLE_SHARE = 0.05  # links of more records than this share of the collection are computed whole
+
+
+def links(
+    store: Store, records: list[dict[str, Any]]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """For statistics (with `doc`), ({id: the same figure in other documents, original first},
+    {id: statistics of other works that contradict it directly}). A few records look up their own
+    candidates in the store; most of the collection is linked whole, which is cheaper then."""
+    from kb.linking import (
+        about,
+        conflict_links,
+        conflicting,
+        figure_groups,
+        original_first,
+        quantity_key,
+        same_figure,
+    )
+
+    copies = store.copy_groups()
+    if len(records) > WHOLE_SHARE * max(store.record_count("statistic"), 1):
+        every = _with_doc_ids(store, store.statistics())
+        index = {r["id"]: i for i, r in enumerate(every)}
+        groups = {i: g for g in figure_groups(every, copies) for i in g}
+        direct = conflict_links(every, copies)
+        also = {
+            r["id"]: [
+                every[j]
+                for j in groups.get(index[r["id"]], ())
+                if every[j]["doc_id"] != every[index[r["id"]]]["doc_id"]
+            ]
+            for r in records
+            if r["id"] in index
+        }
+        against = {
+            r["id"]: [every[j] for j in sorted(direct.get(index[r["id"]], ()))]
+            for r in records
+            if r["id"] in index
+        }
+        return also, against
+    also, against = {}, {}
+    for r in records:
+        me = dict(r, doc_id=(r.get("doc") or {}).get("id"))
+        # the same figure: a connected group within the record's quantity bucket
+        bucket = [
+            x for x in store.statistics_valued(r["unit"], r["value"]) if quantity_key(x) == quantity_key(me)
+        ]
+        bucket = _with_doc_ids(store, bucket)
+        terms = [about(x) for x in bucket]
+        start = next((i for i, x in enumerate(bucket) if x["id"] == r["id"]), None)
+        group = [start] if start is not None else []
+        seen = set(group)
+        for i in group:  # grows as the group is walked
+            for j in range(len(bucket)):
+                if j not in seen and same_figure(bucket[i], bucket[j], terms[i], terms[j], copies):
+                    seen.add(j)
+                    group.append(j)
+        group.sort(key=original_first(bucket))
+        also[r["id"]] = [bucket[j] for j in group if bucket[j]["doc_id"] != me["doc_id"]]
+        # disagreements: statistics of the record's conflict blocks
+        from kb.linking import conflict_keys
+
+        keys = conflict_keys(me)
+        others = _with_doc_ids(
+            store, [x for x in store.statistics_keyed(r["unit"], keys) if x["id"] != r["id"]]
+        )
+        mine = about(me)
+        against[r["id"]] = sorted(
+            (x for x in others if conflicting(me, x, mine, about(x), copies, store.states_value)),
+            key=lambda x: (x["doc_id"], x["start"]),
+        )
+    return also, against
+
+
+def check_figures(store: Store, rindex: Any, embedder: Any, markdown: str) -> list[Any]:
     """Every figure in a Markdown draft, judged sourced, mismatched or unsourced against the
-    indexed statistics (kb.draft.FigureCheck records, in draft order)."""
+    indexed statistics (kb.draft.FigureCheck records, in draft order). A figure's candidates are
+    the statistics of the sentences nearest to its own (from the record index) and those of the
+    same value; each figure costs one encoding of its sentence, whatever the collection's size."""
+    from dataclasses import replace
+
     import numpy as np
 
     from kb.draft import SOURCED, draft_figures, judge
@@ -165,35 +276,37 @@ def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
     figures = draft_figures(markdown)
     if not figures:
         return []
-    records = with_docs(store, store.statistics())
-    units = {f.unit for f in figures}
-    records = [r for r in records if r["unit"] in units]
-
-    def statement(value_text: str, population: str | None, measure: str | None) -> str:
-        """The figure's own clause, so one figure of a sentence that states three is told apart."""
-        return " ".join(filter(None, (value_text, f"of {population}" if population else None, measure)))
+    f_statements = [figure_statement(f.value_text, f.population, f.measure) for f in figures]
+    texts = sorted({f.sentence for f in figures} | set(f_statements))
+    fvecs = dict(zip(texts, encode_cached(store, embedder, texts)))
 
     def own(x: Any) -> set[str]:
         return _terms(" ".join(filter(None, x)))
 
-    f_statements = [statement(f.value_text, f.population, f.measure) for f in figures]
-    r_statements = [statement(r["value_text"], r.get("population"), r.get("measure")) for r in records]
-    texts = sorted(
-        {f.sentence for f in figures}
-        | {r["sentence"] for r in records}
-        | set(f_statements)
-        | set(r_statements)
-    )
-    vectors = dict(zip(texts, encode_cached(store, embedder, texts)))
     out = []
     for f, f_stmt in zip(figures, f_statements):
-        fvec, fown = vectors[f.sentence], own((f.population, f.measure))
-        svec = vectors[f_stmt]
+        fvec, svec = fvecs[f.sentence], fvecs[f_stmt]
+        candidates = {r["id"]: r for r in store.statistics_valued(f.unit, f.value) if r["unit"] == f.unit}
+        cosine: dict[str, float] = {}
+        hits = rindex.search(fvec, RECORD_DEPTH)
+        held = store.records_in_sentences("statistic", [i for i, _ in hits])
+        for rowid, cos in hits:
+            for r in held.get(rowid, ()):
+                if r["unit"] == f.unit:
+                    candidates.setdefault(r["id"], r)
+                    cosine[r["id"]] = max(cos, cosine.get(r["id"], -2.0))
+        rest = [i for i in candidates if i not in cosine]
+        for rid, vecs in store.record_vectors(rest).items():
+            cosine[rid] = max(float(np.dot(v, fvec)) for v in vecs)
+        r_statements = {
+            i: figure_statement(r["value_text"], r.get("population"), r.get("measure"))
+            for i, r in candidates.items()
+        }
+        svecs = dict(zip(r_statements.values(), encode_cached(store, embedder, list(r_statements.values()))))
+        fown = own((f.population, f.measure))
         scored = []
-        for r, r_stmt in zip(records, r_statements):
-            if r["unit"] != f.unit:
-                continue
-            score = max(float(np.dot(fvec, vectors[r["sentence"]])), float(np.dot(svec, vectors[r_stmt])))
+        for r in with_docs(store, list(candidates.values())):
+            score = max(cosine.get(r["id"], 0.0), float(np.dot(svec, svecs[r_statements[r["id"]]])))
             rown = own((r.get("population"), r.get("measure")))
             if fown:
                 score += 0.2 * len(fown & rown) / len(fown)
@@ -205,190 +318,18 @@ def check_figures(store: Store, embedder: Any, markdown: str) -> list[Any]:
             scored.append((score, r))
         out.append(judge(f, scored))
     # A sourced figure that another work contradicts is said to be disputed.
-    if any(c.status == SOURCED for c in out):
-        from dataclasses import replace
-
-        every = with_docs(store, store.statistics())
-        for r in every:
-            r["doc_id"] = (r.get("doc") or {}).get("id")
-        by_id = {r["id"]: r for r in every}
-        against: dict[str, list[dict[str, Any]]] = {}
-        for group in conflict_groups(every, store.copy_groups()):
-            for i in group:
-                against[every[i]["id"]] = [every[j] for j in group if every[j]["value"] != every[i]["value"]]
+    matched = [c.match for c in out if c.status == SOURCED and c.match]
+    if matched:
+        _, against = links(store, matched)
         out = [
-            replace(c, contradicted_by=tuple(against.get(c.match["id"], ())))
-            if c.status == SOURCED and c.match and c.match["id"] in by_id
+            replace(
+                c,
+                contradicted_by=tuple(
+                    x for x in against.get(c.match["id"], ()) if x["value"] != c.match["value"]
+                ),
+            )
+            if c.status == SOURCED and c.match
             else c
             for c in out
         ]
-    return out
-
-
-_LIGHT = frozenset(
-    "were was is are be been being have has had said say says told also still more less than about "
-    "over under into onto with from that this those these their there here which who whom".split()
-)
-
-
-def _figure_terms(text: str | None) -> set[str]:
-    """The content words of a population or measure (stemmed), for comparing two figures."""
-    from kb.search import _terms
-
-    return {t for t in _terms(text or "") if t not in _LIGHT and len(t) > 2}
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-
-def _same_quantity(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (
-        a["unit"] == b["unit"]
-        and abs(a["value"] - b["value"]) <= 1e-9 * max(abs(a["value"]), 1.0)
-        and a.get("value_high") == b.get("value_high")
-        and a.get("currency_code") == b.get("currency_code")
-    )
-
-
-def figure_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list[list[int]]:
-    """Indices of records that report one figure from different documents: the same quantity
-    (value, unit, scale applied) about the same population, or in the same sentence, or read
-    in copies of one work. Each group lists the original first: a record whose source names a
-    study, then the earliest document."""
-    import re as _re
-
-    def norm(sentence: str) -> str:
-        return " ".join(_re.findall(r"\w+", sentence.lower()))
-
-    buckets: dict[tuple, list[int]] = {}
-    for i, r in enumerate(records):
-        key = (r["unit"], round(float(r["value"]), 9), r.get("value_high"), r.get("currency_code"))
-        buckets.setdefault(key, []).append(i)
-    terms: dict[int, tuple[set[str], set[str], str]] = {}  # computed once a record, not once a pair
-
-    def about(i: int) -> tuple[set[str], set[str], str]:
-        if i not in terms:
-            r = records[i]
-            terms[i] = (
-                _figure_terms(r.get("population")),
-                _figure_terms(_own_clause(r.get("measure"))),
-                norm(r["sentence"]),
-            )
-        return terms[i]
-
-    def pairs():
-        for members in buckets.values():
-            for x, i in enumerate(members):
-                for j in members[x + 1 :]:
-                    da, db = records[i]["doc_id"], records[j]["doc_id"]
-                    if da == db:
-                        continue
-                    (pa, ma, sa), (pb, mb, sb) = about(i), about(j)
-                    same = (
-                        copies.get(da, da) == copies.get(db, db)
-                        or sa == sb
-                        or (_overlap(pa, pb) >= 0.5 and (not (ma and mb) or _overlap(ma, mb) >= 0.5))
-                    )
-                    if same:
-                        yield i, j
-
-    groups: dict[int, list[int]] = {}
-    for i, r in enumerate(components(len(records), pairs())):
-        groups.setdefault(r, []).append(i)
-    from kb.cite import study_of
-
-    def first(i: int) -> tuple:
-        r = records[i]
-        return (study_of(r.get("source")) is None, (r.get("doc") or {}).get("date") or "9999", i)
-
-    return [sorted(g, key=first) for g in groups.values()]
-
-
-def _own_clause(measure: str | None) -> str:
-    """A figure's own measure: its clause up to the next comma or the next figure
-    ("were aged 26 or above, 65 percent were white" -> "were aged 26 or above")."""
-    import re as _re
-
-    return _re.split(r",|;|\s(?=[$£€]?\d)", measure or "", maxsplit=1)[0]
-
-
-def conflict_groups(records: list[dict[str, Any]], copies: dict[str, str]) -> list[list[int]]:
-    """Indices of records that give different values for the same measure of the same population
-    (and period, where both state one), from different works. Copies of one article, two values in
-    one document (a change over time) and the two ends of "rose from 23% to 35%" are not conflicts."""
-    out: list[list[int]] = []
-    by_unit: dict[str, list[int]] = {}
-    for i, r in enumerate(records):
-        if r["unit"] in ("count", "dimensionless") or r.get("change"):
-            continue  # counts of different things and changes are not one fact stated twice
-        by_unit.setdefault(r["unit"], []).append(i)
-    stated: set[tuple[str, str, float]] = {
-        (r["doc_id"], r["unit"], round(float(r["value"]), 9)) for r in records
-    }
-
-    def both_state_both(a: dict[str, Any], b: dict[str, Any]) -> bool:
-        """One document also states the other's value: two different figures, not a disagreement."""
-        return (a["doc_id"], b["unit"], round(float(b["value"]), 9)) in stated or (
-            b["doc_id"],
-            a["unit"],
-            round(float(a["value"]), 9),
-        ) in stated
-
-    # Two figures can conflict only if they share a population word and, when they say what they
-    # measure, a measure word: candidate pairs come from blocks keyed so, not from every pair of a unit.
-    terms = {
-        i: (
-            _figure_terms(records[i].get("population")),
-            _figure_terms(_own_clause(records[i].get("measure"))),
-        )
-        for members in by_unit.values()
-        for i in members
-    }
-    blocks: dict[tuple, list[int]] = {}
-    for unit, members in by_unit.items():
-        for i in members:
-            pa, ma = terms[i]
-            keys = [(unit, p, m) for p in pa for m in ma] if ma else [(unit, " ".join(sorted(pa)))]
-            for key in keys:
-                blocks.setdefault(key, []).append(i)
-    linked: dict[int, set[int]] = {}
-    tried: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        for x, i in enumerate(members):
-            a = records[i]
-            pa, ma = terms[i]
-            for j in members[x + 1 :]:
-                if (i, j) in tried:
-                    continue
-                tried.add((i, j))
-                b = records[j]
-                if a["doc_id"] == b["doc_id"] or copies.get(a["doc_id"], a["doc_id"]) == copies.get(
-                    b["doc_id"], b["doc_id"]
-                ):
-                    continue
-                if _same_quantity(a, b) or a.get("per") != b.get("per") or both_state_both(a, b):
-                    continue
-                low, high = sorted((abs(float(a["value"])), abs(float(b["value"]))))
-                if low == 0 or high / low > 5:
-                    continue  # a billion and a per-share amount are not one figure stated twice
-                if a.get("period") and b.get("period") and a["period"] != b["period"]:
-                    continue
-                pb, mb = terms[j]
-                if bool(ma) != bool(mb):
-                    continue  # one says what it measures and the other does not: not comparable
-                same_measure = (
-                    len(ma & mb) >= min(2, len(ma), len(mb)) and _overlap(ma, mb) >= 0.6
-                    if ma
-                    else " ".join(sorted(pa)) == " ".join(sorted(pb))
-                )
-                if pa and pb and _overlap(pa, pb) >= 0.6 and same_measure:
-                    linked.setdefault(i, set()).add(j)
-                    linked.setdefault(j, set()).add(i)
-    # one conflict per figure and the figures that contradict it directly (no chains: A disagreeing
-    # with B and B with C does not make A and C one conflict)
-    groups: set[tuple[int, ...]] = set()
-    for i, others in linked.items():
-        groups.add(tuple(sorted({i, *others})))
-    out = sorted((list(g) for g in groups if not any(set(g) < set(h) for h in groups)), key=lambda g: g[0])
     return out

@@ -28,7 +28,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 M001_INITIAL = """
@@ -176,6 +176,62 @@ M008_COPY_GROUPS = """
         CREATE INDEX doc_groups_grp ON doc_groups(grp);
 """
 
+# Statistics and claims by the sentences that hold them (a statistic's figure lies inside the
+# sentence; a claim overlaps it), so queries rank records by the sentence vectors ingest stored,
+# through a faiss index of these sentences; and each statistic's conflict blocks
+# (kb.linking.conflict_keys), so the figures it may disagree with are found by index, not by scan.
+M009_RECORD_LINKS = """
+        CREATE TABLE record_sentences (
+            sentence_rowid INTEGER NOT NULL REFERENCES sentences(rowid) ON DELETE CASCADE,
+            record_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (sentence_rowid, record_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX record_sentences_record ON record_sentences(record_id);
+        CREATE TABLE stat_keys (
+            unit TEXT NOT NULL,
+            key TEXT NOT NULL,
+            stat_id TEXT NOT NULL REFERENCES statistics(id) ON DELETE CASCADE,
+            PRIMARY KEY (unit, key, stat_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX stat_keys_stat ON stat_keys(stat_id);
+        CREATE TABLE statement_vectors (
+            stat_id TEXT PRIMARY KEY REFERENCES statistics(id) ON DELETE CASCADE,
+            vector_key TEXT NOT NULL
+        );
+        CREATE INDEX statistics_value ON statistics(unit, value);
+        CREATE INDEX claims_kind ON claims(kind);
+"""
+
+_RECORD_SENTENCES = """
+        INSERT OR IGNORE INTO record_sentences
+        SELECT s.rowid, st.id, 'statistic' FROM statistics st
+        JOIN passages p ON p.doc_id = st.doc_id JOIN sentences s ON s.passage_rowid = p.rowid
+        WHERE st.start_char >= s.start_char AND st.end_char <= s.end_char {where};
+        INSERT OR IGNORE INTO record_sentences
+        SELECT s.rowid, c.id, 'claim' FROM claims c
+        JOIN passages p ON p.doc_id = c.doc_id JOIN sentences s ON s.passage_rowid = p.rowid
+        WHERE c.start_char < s.end_char AND s.start_char < c.end_char {where2};
+"""
+
+
+def m009_record_links(db: sqlite3.Connection, index_dir: Path) -> None:
+    """Create the record tables and fill them from the records an older kb stored."""
+    from kb.linking import conflict_keys
+
+    for statement in M009_RECORD_LINKS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    for statement in _RECORD_SENTENCES.format(where="", where2="").split(";"):
+        if statement.strip():
+            db.execute(statement)
+    rows = db.execute("SELECT id, unit, data FROM statistics").fetchall()
+    db.executemany(
+        "INSERT OR IGNORE INTO stat_keys VALUES (?, ?, ?)",
+        [(unit, key, sid) for sid, unit, data in rows for key in conflict_keys(json.loads(data))],
+    )
+
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -187,6 +243,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m006_meta_overrides", M006_META_OVERRIDES),
     ("m007_shared_lines", M007_SHARED_LINES),
     ("m008_copy_groups", M008_COPY_GROUPS),
+    ("m009_record_links", m009_record_links),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -248,6 +305,21 @@ class DocLines(NamedTuple):
     keys: frozenset[int]
 
 
+def _record(data: str) -> dict[str, Any]:
+    """A stored statistic or claim; a damaged row is a damaged index, said so in one line."""
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise IndexMismatch(
+            "a stored record is damaged (its JSON does not parse); run `kb verify`, then `kb rebuild`"
+        ) from exc
+
+
+def _contains(haystack: str | None, needle: str) -> bool:
+    """SQL kb_contains(a, b): whether b occurs in a, ignoring case (Unicode-aware, unlike LIKE)."""
+    return bool(haystack) and needle.lower() in haystack.lower()
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -266,6 +338,7 @@ class Store:
         )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.create_function("kb_contains", 2, _contains, deterministic=True)
         if not readonly:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -539,11 +612,14 @@ class Store:
         line_keys: Iterable[int] = (),
         shared_fp: str = "",
         shared_keys: Iterable[int] | None = None,
+        statement_keys: dict[str, str] | None = None,
     ) -> None:
-        """Store a document and everything derived from it, replacing what its path held, atomically."""
+        """Store a document and everything derived from it, replacing what its path held, atomically.
+        `statement_keys`: the vector key of each statistic's own clause (kb.records.figure_statement)."""
         import hashlib
 
         clean_sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        statistics = list(statistics)
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.execute("DELETE FROM documents WHERE path = ? OR id = ?", (doc.path, doc.id))
@@ -626,11 +702,29 @@ class Store:
                     for c in claims
                 ],
             )
+            self._link_records(doc.id, statistics)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO statement_vectors VALUES (?, ?)", list((statement_keys or {}).items())
+            )
             self._bump()
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def _link_records(self, doc_id: str, statistics: Sequence[Statistic]) -> None:
+        """The rows of record_sentences and stat_keys for one document's new records."""
+        from kb.linking import conflict_keys
+
+        for statement in _RECORD_SENTENCES.format(
+            where="AND st.doc_id = :doc", where2="AND c.doc_id = :doc"
+        ).split(";"):
+            if statement.strip():
+                self.db.execute(statement, {"doc": doc_id})
+        self.db.executemany(
+            "INSERT OR IGNORE INTO stat_keys VALUES (?, ?, ?)",
+            [(s.unit, key, s.id) for s in statistics for key in conflict_keys(s.to_dict())],
+        )
 
     def touch_pipeline(self, doc_id: str, pipeline: str) -> None:
         """Record that a document was re-checked by a newer pipeline and nothing changed."""
@@ -808,6 +902,7 @@ class Store:
         return self.db.execute(
             "DELETE FROM vectors WHERE key NOT IN (SELECT vector_key FROM passages)"
             " AND key NOT IN (SELECT vector_key FROM sentences)"
+            " AND key NOT IN (SELECT vector_key FROM statement_vectors)"
         ).rowcount
 
     # -- vectors --------------------------------------------------------------
@@ -877,6 +972,40 @@ class Store:
         rows = self.db.execute("SELECT rowid FROM passages ORDER BY rowid").fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def record_sentence_ids(self) -> np.ndarray:
+        """The rowids of the sentences that hold a statistic or claim, in order."""
+        rows = self.db.execute("SELECT DISTINCT sentence_rowid FROM record_sentences ORDER BY 1").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def record_sentence_count(self) -> int:
+        return int(
+            self.db.execute("SELECT count(DISTINCT sentence_rowid) FROM record_sentences").fetchone()[0]
+        )
+
+    def record_sentence_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of every sentence that holds a record, for building its faiss index."""
+        rows = self.db.execute(
+            "SELECT s.rowid, v.data FROM sentences s JOIN vectors v ON v.key = s.vector_key"
+            " WHERE s.rowid IN (SELECT sentence_rowid FROM record_sentences) ORDER BY s.rowid"
+        ).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        vecs = np.zeros((len(rows), dim), dtype=np.float32)
+        for i, r in enumerate(rows):
+            vecs[i] = np.frombuffer(r[1], dtype=np.float32)
+        return ids, vecs
+
+    def sentence_vectors_for(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        rows = self._select_in(
+            "SELECT s.rowid, v.data FROM sentences s JOIN vectors v ON v.key = s.vector_key WHERE s.rowid IN ({keys})",
+            rowids,
+        )
+        return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    def documents_in(self, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
+        """Documents by id, only those asked for (a query's records, not the collection)."""
+        rows = self._select_in(f"SELECT {self._DOC_COLS} FROM documents WHERE id IN ({{keys}})", doc_ids)
+        return {r["id"]: self._doc(r) for r in rows}
+
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
 
@@ -894,15 +1023,16 @@ class Store:
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def _select_in(self, sql: str, keys: Iterable[Any]) -> list[sqlite3.Row]:
+    def _select_in(self, sql: str, keys: Iterable[Any], before: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of `sql`, whose `{keys}` becomes one placeholder per key, in queries of at most 500
         keys (under SQLite's parameter limit); no query for no keys. Each key's rows come from one
-        query, so `GROUP BY` the key stays right."""
+        query, so `GROUP BY` the key stays right. `before`: the values of placeholders ahead of them."""
         keys = list(dict.fromkeys(keys))
         rows: list[sqlite3.Row] = []
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            rows += self.db.execute(sql.format(keys=",".join("?" * len(chunk))), chunk).fetchall()
+            sql_i = sql.format(keys=",".join("?" * len(chunk)))
+            rows += self.db.execute(sql_i, [*before, *chunk]).fetchall()
         return rows
 
     def passages(self, rowids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -970,7 +1100,7 @@ class Store:
             sql += " WHERE doc_id = ?"
             args = (doc_id,)
         rows = self.db.execute(sql + " ORDER BY doc_id, start_char", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_record(r[0]) for r in rows]
 
     def statistics_in(self, rowids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         """Statistics whose figure lies inside each of the given passages, by passage rowid."""
@@ -982,7 +1112,7 @@ class Store:
         )
         out: dict[int, list[dict[str, Any]]] = {}
         for r in rows:
-            out.setdefault(int(r[0]), []).append(json.loads(r[1]))
+            out.setdefault(int(r[0]), []).append(_record(r[1]))
         return out
 
     def claims(self, doc_id: str | None = None) -> list[dict[str, Any]]:
@@ -992,12 +1122,124 @@ class Store:
             sql += " WHERE doc_id = ?"
             args = (doc_id,)
         rows = self.db.execute(sql + " ORDER BY doc_id, start_char", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_record(r[0]) for r in rows]
+
+    def statistics_where(
+        self,
+        doc_id: str | None = None,
+        unit: str | None = None,
+        currency: str | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        population: str | None = None,
+        source: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Statistics that pass the filters of `kb stats`, found by SQL (population and source
+        match case-insensitively as substrings, as the CLI documents)."""
+        where, args = [], []
+        for clause, arg in (
+            ("doc_id = ?", doc_id),
+            ("unit = ? COLLATE NOCASE", unit),
+            ("json_extract(data, '$.currency_code') = ?", currency),
+            ("value >= ?", minimum),
+            ("value <= ?", maximum),
+            ("kb_contains(population, ?)", population),
+            ("kb_contains(source, ?)", source),
+        ):
+            if arg is not None and arg != "":
+                where.append(clause)
+                args.append(arg)
+        sql = "SELECT data FROM statistics" + (" WHERE " + " AND ".join(where) if where else "")
+        return [_record(r[0]) for r in self.db.execute(sql + " ORDER BY doc_id, start_char", args)]
+
+    def claims_where(
+        self, doc_id: str | None = None, kind: str | None = None, speaker: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Claims that pass the filters of `kb claims` (speaker matches speaker or organisation)."""
+        where, args = [], []
+        if doc_id:
+            where.append("doc_id = ?")
+            args.append(doc_id)
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if speaker:
+            where.append("kb_contains(coalesce(speaker, '') || ' ' || coalesce(organization, ''), ?)")
+            args.append(speaker)
+        sql = "SELECT data FROM claims" + (" WHERE " + " AND ".join(where) if where else "")
+        return [_record(r[0]) for r in self.db.execute(sql + " ORDER BY doc_id, start_char", args)]
+
+    def unit_counts(self, doc_id: str | None = None) -> dict[str, int]:
+        """How many statistics each unit has (most first), for telling a user what units exist."""
+        sql = "SELECT unit, count(*) AS n FROM statistics"
+        args: tuple[Any, ...] = ()
+        if doc_id:
+            sql += " WHERE doc_id = ?"
+            args = (doc_id,)
+        return {r[0]: int(r[1]) for r in self.db.execute(sql + " GROUP BY unit ORDER BY n DESC, unit", args)}
+
+    def record_count(self, kind: str) -> int:
+        table = {"statistic": "statistics", "claim": "claims"}[kind]
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def records_in_sentences(self, kind: str, rowids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """Statistics or claims (`kind`) held by each of the given sentences, by sentence rowid."""
+        table = {"statistic": "statistics", "claim": "claims"}[kind]
+        rows = self._select_in(
+            f"SELECT rs.sentence_rowid, t.data FROM record_sentences rs JOIN {table} t ON t.id = rs.record_id"
+            " WHERE rs.kind = '" + kind + "' AND rs.sentence_rowid IN ({keys})",
+            rowids,
+        )
+        out: dict[int, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(int(r[0]), []).append(_record(r[1]))
+        return out
+
+    def record_vectors(self, record_ids: Sequence[str]) -> dict[str, list[np.ndarray]]:
+        """The stored vectors of the sentences that hold each record, by record id."""
+        rows = self._select_in(
+            "SELECT rs.record_id, v.data FROM record_sentences rs JOIN sentences s ON s.rowid = rs.sentence_rowid"
+            " JOIN vectors v ON v.key = s.vector_key WHERE rs.record_id IN ({keys})",
+            record_ids,
+        )
+        out: dict[str, list[np.ndarray]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append(np.frombuffer(r[1], dtype=np.float32))
+        return out
+
+    def statistics_valued(self, unit: str, value: float) -> list[dict[str, Any]]:
+        """Statistics of one unit whose value rounds to `value`'s to 9 decimals (as figures group)."""
+        want = round(float(value), 9)
+        rows = self.db.execute(
+            "SELECT value, data FROM statistics WHERE unit = ? AND value BETWEEN ? AND ?"
+            " ORDER BY doc_id, start_char",
+            (unit, want - 1e-9, want + 1e-9),
+        )
+        return [_record(r[1]) for r in rows if round(float(r[0]), 9) == want]
+
+    def statistics_keyed(self, unit: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Statistics of one unit that share a conflict block (kb.linking.conflict_keys) with `keys`."""
+        rows = self._select_in(
+            "SELECT DISTINCT s.id, s.data FROM stat_keys k JOIN statistics s ON s.id = k.stat_id"
+            " WHERE k.unit = ? AND k.key IN ({keys})",
+            keys,
+            before=(unit,),
+        )
+        return [_record(r[1]) for r in rows]
+
+    def states_value(self, doc_id: str, unit: str, value: float) -> bool:
+        """Whether a document states `value` in `unit` (to 9 decimals, as figures are grouped)."""
+        want = round(float(value), 9)
+        rows = self.db.execute(
+            "SELECT value FROM statistics WHERE doc_id = ? AND unit = ? AND value BETWEEN ? AND ?",
+            (doc_id, unit, want - 1e-9, want + 1e-9),
+        )
+        return any(round(float(r[0]), 9) == want for r in rows)
 
     def record(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
         """A statistic or claim by id: ("statistic" | "claim", record)."""
         for table, kind in (("statistics", "statistic"), ("claims", "claim")):
             row = self.db.execute(f"SELECT data FROM {table} WHERE id = ?", (record_id,)).fetchone()
             if row:
-                return kind, json.loads(row[0])
+                return kind, _record(row[0])
         return None

@@ -111,3 +111,74 @@ def test_cite_of_a_grouped_figure_cites_every_document_it_was_read_in(runner: Cl
     assert all(f"[^{k}]: " in md for k in keys)
     bib = bibtexparser.parse_string(runner.invoke(cli, ["cite", forty["id"], "--format", "bibtex"]).stdout)
     assert {e.key for e in bib.entries} == keys
+
+
+def test_links_of_a_few_records_equal_the_whole_collection_s(tmp_path: Path, monkeypatch) -> None:
+    """`kb stats QUERY` links the records it returns from their own candidates in the store; the
+    result equals linking the whole collection, on a random collection with copies and conflicts."""
+    import random
+
+    import kb.query as query
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+    from kb.query import links, with_docs
+
+    rng = random.Random(7)
+    who = ["chief information officers", "hospital nurses", "retail marketers", "school teachers"]
+    what = [
+        "said their budgets are too small to execute their plans",
+        "reported that artificial intelligence is now a priority",
+        "expect to hire more staff before the end of the year",
+    ]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = []
+    for n in range(24):
+        lines = [f"Survey note {n}", ""]
+        for _ in range(4):
+            value = rng.choice([20, 25, 40, 44])
+            lines.append(f"In the poll, {value} percent of {rng.choice(who)} {rng.choice(what)}.")
+            lines.append("")
+        texts.append("\n".join(lines))
+    for n, text in enumerate(texts):
+        (folder / f"note{n:02}.txt").write_text(text)
+    for n in (3, 9):  # copies of one work are not other sources
+        (folder / f"copy{n:02}.txt").write_text("Reposted from our partner site\n\n" + texts[n])
+    base = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+    base.ingest([folder])
+    store = base.store
+    records = with_docs(store, store.statistics())
+    assert len(records) >= 80  # (a line repeated across many notes is site chrome, removed)
+    alone = {r["id"]: links(store, [r]) for r in records}  # one record: its own candidates
+    monkeypatch.setattr(query, "WHOLE_SHARE", 0.0)
+    also, against = links(store, records)  # linked whole
+    assert sum(bool(v) for v in also.values()) > 10 and sum(bool(v) for v in against.values()) > 10
+    for r in records:
+        one_also, one_against = alone[r["id"]]
+        assert [x["id"] for x in one_also[r["id"]]] == [x["id"] for x in also[r["id"]]]
+        assert [x["id"] for x in one_against[r["id"]]] == [x["id"] for x in against[r["id"]]]
+    base.close()
+
+
+def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_path: Path) -> None:
+    """An index written before the record tables existed gets them filled from its records on open,
+    and `kb stats QUERY` and `kb claims QUERY` rank from them."""
+    import sqlite3
+
+    db = sqlite3.connect(Path("index") / "kb.sqlite")
+    before = db.execute("SELECT count(*) FROM record_sentences").fetchone()[0]
+    keys = db.execute("SELECT count(*) FROM stat_keys").fetchone()[0]
+    assert before > 0 and keys > 0
+    db.executescript(
+        "DROP TABLE record_sentences; DROP TABLE stat_keys; DROP TABLE statement_vectors;"
+        " DROP INDEX statistics_value; DROP INDEX claims_kind;"
+        " DELETE FROM migrations WHERE name = 'm009_record_links';"
+    )
+    db.close()
+    result = runner.invoke(cli, ["stats", "transit budget", "--json"])
+    assert result.exit_code == 0, result.output
+    assert any("transit" in json.loads(line)["sentence"] for line in result.stdout.splitlines())
+    db = sqlite3.connect(Path("index") / "kb.sqlite")
+    assert db.execute("SELECT count(*) FROM record_sentences").fetchone()[0] == before
+    assert db.execute("SELECT count(*) FROM stat_keys").fetchone()[0] == keys
+    db.close()

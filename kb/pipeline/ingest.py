@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.errors import InputError
 from kb.pipeline import work
-from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id
+from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id, figure_statement
 
 if TYPE_CHECKING:
     from kb.pipeline.learn import Learned
@@ -461,7 +461,14 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
         for p, keys in zip(passages, skeys):
             for (s, e), key in zip(p.sentences, keys):
                 wanted[key] = doc.text[s:e]
-        prepared.append((item, ready, passages, pkeys, skeys))
+        stats = list(ready.statistics) if ready else extract_statistics(doc)
+        claims = list(ready.claims) if ready else extract_claims(doc)
+        tkeys = {}
+        for st in stats:
+            text = figure_statement(st.value_text, st.population, st.measure)
+            tkeys[st.id] = content_id(embedder.name, text)
+            wanted[tkeys[st.id]] = text
+        prepared.append((item, passages, pkeys, skeys, stats, claims, tkeys))
     known = store.known_vectors(wanted)  # one lookup for the batch (it was once per text)
     missing = [k for k in wanted if k not in known]
     vectors = {}
@@ -472,7 +479,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
     if prepared and store.get_meta("model") is None:  # (also when every vector was cached already)
         store.set_meta("model", embedder.name)
         store.set_meta("dim", str(embedder.dim))
-    for item, ready, passages, pkeys, skeys in prepared:
+    for item, passages, pkeys, skeys, stats, claims, tkeys in prepared:
         doc = item.doc
         store.replace_document(
             doc,
@@ -482,9 +489,12 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
             passages=passages,
             passage_keys=pkeys,
             sentence_keys=skeys,
-            new_vectors={k: vectors[k] for k in set(pkeys).union(*map(set, skeys)) if k in vectors},
-            statistics=list(ready.statistics) if ready else extract_statistics(doc),
-            claims=list(ready.claims) if ready else extract_claims(doc),
+            new_vectors={
+                k: vectors[k] for k in {*pkeys, *tkeys.values()}.union(*map(set, skeys)) if k in vectors
+            },
+            statistics=stats,
+            claims=claims,
+            statement_keys=tkeys,
             line_keys=item.line_keys,
             shared_fp=item.shared_fp,
             shared_keys=item.shared_keys,
