@@ -187,77 +187,42 @@ def _with_doc_ids(store: Store, records: list[dict[str, Any]]) -> list[dict[str,
     return out
 
 
-WHOLE_SHARE = 0.05  # links of more records than this share of the collection are computed whole
+WHOLE_SHARE = 0.05  # disagreements of more records than this share of the collection are found whole
 
 
 def links(
     store: Store, records: list[dict[str, Any]]
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
     """For statistics (with `doc`), ({id: the same figure in other documents, original first},
-    {id: statistics of other works that contradict it directly}). A few records look up their own
-    candidates in the store; most of the collection is linked whole, which is cheaper then."""
-    from kb.linking import (
-        about,
-        conflict_links,
-        conflicting,
-        figure_groups,
-        original_first,
-        quantity_key,
-        same_figure,
-    )
+    {id: statistics of other works that contradict it directly}). The same figure comes from the
+    groups ingest keeps (Store.figure_group_members); disagreements from the record's conflict
+    blocks, or for most of the collection at once from linking it whole (cheaper then)."""
+    from kb.linking import about, conflict_keys, conflict_links, conflicting, original_first
 
-    copies = store.copy_groups()
+    ids = [r["id"] for r in records]
+    also: dict[str, list[dict[str, Any]]] = {}
+    groups = store.figure_group_members(ids)
+    docs = store.documents_in({x["doc_id"] for g in groups.values() for x in g})
+    for r in records:
+        group = [dict(x, doc=docs[x["doc_id"]].to_dict()) for x in groups.get(r["id"], [])]
+        me = (r.get("doc") or {}).get("id")
+        also[r["id"]] = [
+            group[j] for j in sorted(range(len(group)), key=original_first(group)) if group[j]["doc_id"] != me
+        ]
     if len(records) > WHOLE_SHARE * max(store.record_count("statistic"), 1):
         every = _with_doc_ids(store, store.statistics())
-        index = {r["id"]: i for i, r in enumerate(every)}
-        groups = {i: g for g in figure_groups(every, copies) for i in g}
-        direct = conflict_links(every, copies)
-        also = {
-            r["id"]: [
-                every[j]
-                for j in groups.get(index[r["id"]], ())
-                if every[j]["doc_id"] != every[index[r["id"]]]["doc_id"]
-            ]
-            for r in records
-            if r["id"] in index
-        }
-        against = {
-            r["id"]: [every[j] for j in sorted(direct.get(index[r["id"]], ()))]
-            for r in records
-            if r["id"] in index
-        }
+        index = {x["id"]: i for i, x in enumerate(every)}
+        direct = conflict_links(every, store.copy_groups())
+        against = {i: [every[j] for j in sorted(direct.get(index[i], ()))] for i in ids if i in index}
         return also, against
-    also, against = {}, {}
+    against = {}
     for r in records:
         me = dict(r, doc_id=(r.get("doc") or {}).get("id"))
-        # the same figure: a connected group within the record's quantity bucket
-        bucket = [
-            x for x in store.statistics_valued(r["unit"], r["value"]) if quantity_key(x) == quantity_key(me)
-        ]
-        bucket = _with_doc_ids(store, bucket)
-        terms = [about(x) for x in bucket]
-        start = next((i for i, x in enumerate(bucket) if x["id"] == r["id"]), None)
-        group = [start] if start is not None else []
-        seen = set(group)
-        for i in group:  # grows as the group is walked
-            for j in range(len(bucket)):
-                if j not in seen and same_figure(bucket[i], bucket[j], terms[i], terms[j], copies):
-                    seen.add(j)
-                    group.append(j)
-        group.sort(key=original_first(bucket))
-        also[r["id"]] = [bucket[j] for j in group if bucket[j]["doc_id"] != me["doc_id"]]
-        # disagreements: statistics of the record's conflict blocks
-        from kb.linking import conflict_keys
-
-        keys = conflict_keys(me)
-        others = _with_doc_ids(
-            store, [x for x in store.statistics_keyed(r["unit"], keys) if x["id"] != r["id"]]
-        )
+        others = [x for x in store.statistics_keyed(r["unit"], conflict_keys(me)) if x["id"] != r["id"]]
+        copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
         mine = about(me)
-        against[r["id"]] = sorted(
-            (x for x in others if conflicting(me, x, mine, about(x), copies, store.states_value)),
-            key=lambda x: (x["doc_id"], x["start"]),
-        )
+        found = [x for x in others if conflicting(me, x, mine, about(x), copies, store.states_value)]
+        against[r["id"]] = _with_doc_ids(store, sorted(found, key=lambda x: (x["doc_id"], x["start"])))
     return also, against
 
 

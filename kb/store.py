@@ -195,6 +195,17 @@ M009_RECORD_LINKS = """
             PRIMARY KEY (unit, key, stat_id)
         ) WITHOUT ROWID;
         CREATE INDEX stat_keys_stat ON stat_keys(stat_id);
+        CREATE TABLE stat_terms (
+            stat_id TEXT PRIMARY KEY REFERENCES statistics(id) ON DELETE CASCADE,
+            pop TEXT NOT NULL,
+            measure TEXT NOT NULL,
+            sentence TEXT NOT NULL
+        );
+        CREATE TABLE figure_groups (
+            stat_id TEXT PRIMARY KEY REFERENCES statistics(id) ON DELETE CASCADE,
+            grp TEXT NOT NULL
+        );
+        CREATE INDEX figure_groups_grp ON figure_groups(grp);
         CREATE TABLE statement_vectors (
             stat_id TEXT PRIMARY KEY REFERENCES statistics(id) ON DELETE CASCADE,
             vector_key TEXT NOT NULL
@@ -225,11 +236,34 @@ def m009_record_links(db: sqlite3.Connection, index_dir: Path) -> None:
     for statement in _RECORD_SENTENCES.format(where="", where2="").split(";"):
         if statement.strip():
             db.execute(statement)
+    from kb.linking import figure_groups
+
     rows = db.execute("SELECT id, unit, data FROM statistics").fetchall()
+    records = [json.loads(data) for _, _, data in rows]
     db.executemany(
         "INSERT OR IGNORE INTO stat_keys VALUES (?, ?, ?)",
-        [(unit, key, sid) for sid, unit, data in rows for key in conflict_keys(json.loads(data))],
+        [(r["unit"], key, r["id"]) for r in records for key in conflict_keys(r)],
     )
+    db.executemany("INSERT OR IGNORE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records])
+    copies = {r[0]: r[1] for r in db.execute("SELECT doc_id, grp FROM doc_groups")}
+    db.executemany(
+        "INSERT OR REPLACE INTO figure_groups VALUES (?, ?)",
+        [
+            (records[i]["id"], min(records[j]["id"] for j in group))
+            for group in figure_groups(records, copies)
+            for i in group
+        ],
+    )
+
+
+def _terms_row(record: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(id, population terms, measure terms, sentence key) of a statistic: what kb.linking compares,
+    computed once when it is stored."""
+    from kb.linking import about
+    from kb.records import content_id
+
+    pop, measure, sentence = about(record)
+    return record["id"], " ".join(sorted(pop)), " ".join(sorted(measure)), content_id(sentence)
 
 
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
@@ -622,6 +656,9 @@ class Store:
         statistics = list(statistics)
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            dirty = self._figure_groups_of_docs(
+                "SELECT id FROM documents WHERE path = ? OR id = ?", (doc.path, doc.id)
+            )
             self.db.execute("DELETE FROM documents WHERE path = ? OR id = ?", (doc.path, doc.id))
             self.db.executemany(
                 "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
@@ -703,6 +740,7 @@ class Store:
                 ],
             )
             self._link_records(doc.id, statistics)
+            self._relink_figures([st.id for st in statistics], dirty)
             self.db.executemany(
                 "INSERT OR REPLACE INTO statement_vectors VALUES (?, ?)", list((statement_keys or {}).items())
             )
@@ -721,10 +759,113 @@ class Store:
         ).split(";"):
             if statement.strip():
                 self.db.execute(statement, {"doc": doc_id})
+        records = [s.to_dict() for s in statistics]
         self.db.executemany(
             "INSERT OR IGNORE INTO stat_keys VALUES (?, ?, ?)",
-            [(s.unit, key, s.id) for s in statistics for key in conflict_keys(s.to_dict())],
+            [(r["unit"], key, r["id"]) for r in records for key in conflict_keys(r)],
         )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records]
+        )
+
+    # -- one figure in many documents --------------------------------------------
+    # figure_groups holds each statistic's group of statistics that report one figure (kb.linking
+    # .same_figure, joined transitively), named by its smallest id. It is kept current as documents
+    # come and go, inside their transaction: a new statistic is compared with its quantity bucket
+    # only; a group that lost a member (or whose documents' copy groups changed) is linked anew.
+
+    _LINKABLE = (
+        "SELECT s.id, s.doc_id, s.unit, s.value, json_extract(s.data, '$.value_high'),"
+        " json_extract(s.data, '$.currency_code'), t.pop, t.measure, t.sentence"
+        " FROM statistics s JOIN stat_terms t ON t.stat_id = s.id"
+    )
+
+    @staticmethod
+    def _linkable(row: sqlite3.Row) -> tuple[dict[str, Any], Any]:
+        """(the fields kb.linking compares, its About) of a _LINKABLE row."""
+        rec = {
+            "id": row[0],
+            "doc_id": row[1],
+            "unit": row[2],
+            "value": row[3],
+            "value_high": row[4],
+            "currency_code": row[5],
+        }
+        return rec, (frozenset(row[6].split()), frozenset(row[7].split()), row[8])
+
+    def _figure_groups_of_docs(self, docs_sql: str, args: tuple[Any, ...]) -> set[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT f.grp FROM figure_groups f JOIN statistics s ON s.id = f.stat_id"
+            f" WHERE s.doc_id IN ({docs_sql})",
+            args,
+        )
+        return {r[0] for r in rows}
+
+    def _figure_groups_of(self, stat_ids: Sequence[str]) -> set[str]:
+        return {
+            r[0] for r in self._select_in("SELECT grp FROM figure_groups WHERE stat_id IN ({keys})", stat_ids)
+        }
+
+    def _relink_figures(self, fresh: Sequence[str], dirty: Iterable[str]) -> None:
+        """Bring figure_groups up to date for new statistics (`fresh`) and groups that may have
+        split (`dirty`), inside the caller's transaction; the work grows with the buckets touched,
+        not with the collection."""
+        from kb.linking import components, quantity_key, same_figure
+
+        members = [
+            r[0]
+            for r in self._select_in("SELECT stat_id FROM figure_groups WHERE grp IN ({keys})", list(dirty))
+        ]
+        todo = list(dict.fromkeys([*fresh, *members]))
+        if not todo:
+            return
+        self.db.executemany("INSERT OR REPLACE INTO figure_groups VALUES (?, ?)", [(i, i) for i in todo])
+        mine = [self._linkable(r) for r in self._select_in(self._LINKABLE + " WHERE s.id IN ({keys})", todo)]
+        by_key: dict[tuple, list[str]] = {}
+        for rec, _ in mine:
+            by_key.setdefault(quantity_key(rec), []).append(rec["id"])
+        for key, ids in by_key.items():
+            want = round(float(key[1]), 9)
+            bucket = [
+                self._linkable(r)
+                for r in self.db.execute(
+                    self._LINKABLE + " WHERE s.unit = ? AND s.value BETWEEN ? AND ?",
+                    (key[0], want - 1e-9, want + 1e-9),
+                )
+            ]
+            bucket = [(rec, ab) for rec, ab in bucket if quantity_key(rec) == key]
+            place = {rec["id"]: n for n, (rec, _) in enumerate(bucket)}
+            group = {
+                r[0]: r[1]
+                for r in self._select_in(
+                    "SELECT stat_id, grp FROM figure_groups WHERE stat_id IN ({keys})", list(place)
+                )
+            }
+            copies = self.groups_of(sorted({rec["doc_id"] for rec, _ in bucket}))
+            pairs = []
+            seen_group: dict[str, int] = {}
+            for n, (rec, _) in enumerate(bucket):  # members of one stored group stay together
+                g = group.get(rec["id"], rec["id"])
+                if g in seen_group:
+                    pairs.append((n, seen_group[g]))
+                else:
+                    seen_group[g] = n
+            for sid in ids:
+                i = place[sid]
+                a, ta = bucket[i]
+                pairs += [
+                    (i, j) for j, (b, tb) in enumerate(bucket) if j != i and same_figure(a, b, ta, tb, copies)
+                ]
+            roots = components(len(bucket), pairs)
+            names: dict[int, str] = {}
+            for n, root in enumerate(roots):
+                names[root] = min(names.get(root, bucket[n][0]["id"]), bucket[n][0]["id"])
+            changed = [
+                (names[root], bucket[n][0]["id"])
+                for n, root in enumerate(roots)
+                if group.get(bucket[n][0]["id"]) != names[root]
+            ]
+            self.db.executemany("UPDATE figure_groups SET grp = ? WHERE stat_id = ?", changed)
 
     def touch_pipeline(self, doc_id: str, pipeline: str) -> None:
         """Record that a document was re-checked by a newer pipeline and nothing changed."""
@@ -738,7 +879,9 @@ class Store:
         try:
             n = 0
             for path in paths:
+                dirty = self._figure_groups_of_docs("SELECT id FROM documents WHERE path = ?", (path,))
                 n += self.db.execute("DELETE FROM documents WHERE path = ?", (path,)).rowcount
+                self._relink_figures([], dirty)
             self._bump()
             self.db.execute("COMMIT")
         except BaseException:
@@ -783,22 +926,17 @@ class Store:
     def update_copy_groups(self, doc_ids: Iterable[str], groups: dict[str, str]) -> None:
         """Re-record the groups of some documents (`groups`: doc id → group, for those with copies),
         leaving every other document's group as it is; one transaction."""
+        doc_ids = list(doc_ids)
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            before = self.groups_of(doc_ids)
             self.db.executemany("DELETE FROM doc_groups WHERE doc_id = ?", [(i,) for i in doc_ids])
             self.db.executemany("INSERT OR REPLACE INTO doc_groups VALUES (?, ?)", list(groups.items()))
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
-
-    def set_copy_groups(self, groups: dict[str, str]) -> None:
-        """Record the groups of copies, in one transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute("DELETE FROM doc_groups")
-            self.db.executemany("INSERT INTO doc_groups VALUES (?, ?)", list(groups.items()))
+            # copies are one source: the figures of documents whose group changed are linked anew
+            moved = [i for i in doc_ids if before.get(i, i) != groups.get(i, i)]
+            if moved:
+                rows = self._select_in("SELECT id FROM statistics WHERE doc_id IN ({keys})", moved)
+                self._relink_figures([r[0] for r in rows], self._figure_groups_of([r[0] for r in rows]))
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
@@ -1226,6 +1364,22 @@ class Store:
             before=(unit,),
         )
         return [_record(r[1]) for r in rows]
+
+    def figure_group_members(self, stat_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """For each statistic, the statistics that report the same figure (itself included)."""
+        rows = self._select_in(
+            "SELECT me.stat_id, s.data FROM figure_groups me JOIN figure_groups f ON f.grp = me.grp"
+            " JOIN statistics s ON s.id = f.stat_id WHERE me.stat_id IN ({keys}) ORDER BY s.doc_id, s.start_char",
+            stat_ids,
+        )
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append(_record(r[1]))
+        return out
+
+    def figure_group_ids(self) -> dict[str, str]:
+        """Every statistic's figure group (for checking the stored groups against a recomputation)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT stat_id, grp FROM figure_groups")}
 
     def states_value(self, doc_id: str, unit: str, value: float) -> bool:
         """Whether a document states `value` in `unit` (to 9 decimals, as figures are grouped)."""

@@ -113,15 +113,26 @@ def test_cite_of_a_grouped_figure_cites_every_document_it_was_read_in(runner: Cl
     assert {e.key for e in bib.entries} == keys
 
 
-def test_links_of_a_few_records_equal_the_whole_collection_s(tmp_path: Path, monkeypatch) -> None:
-    """`kb stats QUERY` links the records it returns from their own candidates in the store; the
-    result equals linking the whole collection, on a random collection with copies and conflicts."""
+def _partition(labels: dict[str, str]) -> set[frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for item, label in labels.items():
+        out.setdefault(label, set()).add(item)
+    return {frozenset(v) for v in out.values()}
+
+
+def test_stored_links_equal_the_whole_collection_s_as_documents_come_and_go(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The figure groups ingest keeps, and the disagreements `kb stats QUERY` looks up per record,
+    equal linking the whole collection from scratch, on a random collection with copies and
+    conflicts, after adds, edits that change figures, new copies and prunes."""
     import random
 
     import kb.query as query
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
-    from kb.query import links, with_docs
+    from kb.linking import figure_groups
+    from kb.query import _with_doc_ids, links, with_docs
 
     rng = random.Random(7)
     who = ["chief information officers", "hospital nurses", "retail marketers", "school teachers"]
@@ -130,33 +141,75 @@ def test_links_of_a_few_records_equal_the_whole_collection_s(tmp_path: Path, mon
         "reported that artificial intelligence is now a priority",
         "expect to hire more staff before the end of the year",
     ]
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    texts = []
-    for n in range(24):
+
+    def note(n: int) -> str:
         lines = [f"Survey note {n}", ""]
         for _ in range(4):
             value = rng.choice([20, 25, 40, 44])
-            lines.append(f"In the poll, {value} percent of {rng.choice(who)} {rng.choice(what)}.")
-            lines.append("")
-        texts.append("\n".join(lines))
-    for n, text in enumerate(texts):
-        (folder / f"note{n:02}.txt").write_text(text)
-    for n in (3, 9):  # copies of one work are not other sources
-        (folder / f"copy{n:02}.txt").write_text("Reposted from our partner site\n\n" + texts[n])
+            lines += [f"In the poll, {value} percent of {rng.choice(who)} {rng.choice(what)}.", ""]
+        return "\n".join(lines)
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = {f"note{n:02}.txt": note(n) for n in range(24)}
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    # a chain: A and C report one figure only through B, so removing B splits the group
+    for name, pop in (
+        ("chain_a", "hospital nurses"),
+        ("chain_b", "school nurses"),
+        ("chain_c", "school teachers"),
+    ):
+        (folder / f"{name}.txt").write_text(
+            f"Chain {name}\n\nBy March, 37 percent of {pop} had a flu shot.\n"
+        )
     base = KnowledgeBase(tmp_path / "idx", embedder=FakeEmbedder())
+
+    def check() -> None:
+        store = base.store
+        every = _with_doc_ids(store, store.statistics())
+        fresh = {
+            every[i]["id"]: min(every[j]["id"] for j in g)
+            for g in figure_groups(every, store.copy_groups())
+            for i in g
+        }
+        assert _partition(store.figure_group_ids()) == _partition(fresh)
+        records = with_docs(store, store.statistics())
+        alone = {r["id"]: links(store, [r]) for r in records}  # one record: its own candidates
+        with monkeypatch.context() as m:
+            m.setattr(query, "WHOLE_SHARE", 0.0)
+            also, against = links(store, records)  # disagreements linked whole
+        assert sum(bool(v) for v in also.values()) > 5 and sum(bool(v) for v in against.values()) > 5
+        for r in records:
+            one_also, one_against = alone[r["id"]]
+            assert [x["id"] for x in one_also[r["id"]]] == [x["id"] for x in also[r["id"]]]
+            assert [x["id"] for x in one_against[r["id"]]] == [x["id"] for x in against[r["id"]]]
+
     base.ingest([folder])
-    store = base.store
-    records = with_docs(store, store.statistics())
-    assert len(records) >= 80  # (a line repeated across many notes is site chrome, removed)
-    alone = {r["id"]: links(store, [r]) for r in records}  # one record: its own candidates
-    monkeypatch.setattr(query, "WHOLE_SHARE", 0.0)
-    also, against = links(store, records)  # linked whole
-    assert sum(bool(v) for v in also.values()) > 10 and sum(bool(v) for v in against.values()) > 10
-    for r in records:
-        one_also, one_against = alone[r["id"]]
-        assert [x["id"] for x in one_also[r["id"]]] == [x["id"] for x in also[r["id"]]]
-        assert [x["id"] for x in one_against[r["id"]]] == [x["id"] for x in against[r["id"]]]
+    assert len(base.store.statistics()) >= 80  # (a line repeated across many notes is site chrome, removed)
+    check()
+    chain = [r for r in base.store.statistics() if r["value_text"] == "37 percent"]
+    assert (
+        len(chain) == 3
+        and len(_partition({r["id"]: base.store.figure_group_ids()[r["id"]] for r in chain})) == 1
+    )
+    (folder / "chain_b.txt").unlink()
+    for step in range(3):
+        for name in rng.sample(sorted(texts), 4):  # edits that change figures
+            texts[name] = note(100 + step)
+            (folder / name).write_text(texts[name])
+        copy_of = rng.choice(sorted(texts))  # a new copy of one work: its figures are not other sources
+        (folder / f"copy{step}.txt").write_text("Reposted from our partner site\n\n" + texts[copy_of])
+        for name in rng.sample(sorted(texts), 2):  # and some are removed
+            (folder / name).unlink()
+            del texts[name]
+        base.ingest([folder], prune=True)
+        check()
+    chain = [r for r in base.store.statistics() if r["value_text"] == "37 percent"]
+    assert (
+        len(chain) == 2
+        and len(_partition({r["id"]: base.store.figure_group_ids()[r["id"]] for r in chain})) == 2
+    )
     base.close()
 
 
@@ -167,10 +220,12 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
 
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     before = db.execute("SELECT count(*) FROM record_sentences").fetchone()[0]
+    groups = db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall()
     keys = db.execute("SELECT count(*) FROM stat_keys").fetchone()[0]
     assert before > 0 and keys > 0
     db.executescript(
         "DROP TABLE record_sentences; DROP TABLE stat_keys; DROP TABLE statement_vectors;"
+        " DROP TABLE stat_terms; DROP TABLE figure_groups;"
         " DROP INDEX statistics_value; DROP INDEX claims_kind;"
         " DELETE FROM migrations WHERE name = 'm009_record_links';"
     )
@@ -181,4 +236,5 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     assert db.execute("SELECT count(*) FROM record_sentences").fetchone()[0] == before
     assert db.execute("SELECT count(*) FROM stat_keys").fetchone()[0] == keys
+    assert db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall() == groups
     db.close()
