@@ -311,14 +311,19 @@ class KnowledgeBase:
         follow_links: bool = False,
         jobs: int | None = None,
         engine: str = "local",
+        ray_address: str | None = None,
+        ray_actors: int = 1,
+        ray_gpus: float = 0.0,
     ) -> IngestReport:
         """Add, update or (with prune) remove documents from files, folders and web addresses;
         unchanged files and pages cost no embedding. With `fetch` False an address is read from
         the snapshot the index holds. Cleaning and extraction run in `jobs` worker processes
-        (default: the cores this process may use), or as Ray tasks with engine "ray"."""
+        (default: the cores this process may use); with engine "ray" they and the embedding run
+        as a Ray Data pipeline (on the cluster at `ray_address`, with `ray_actors` embedding actors
+        of `ray_gpus` GPUs each), whose Parquet shards this process bulk-loads."""
         from kb.errors import InputError
         from kb.pipeline.ingest import ingest_paths
-        from kb.pipeline.work import ENGINES, default_jobs, ray_module
+        from kb.pipeline.work import ENGINES, RayOptions, default_jobs, ray_module
         from kb.sources.web import is_url
 
         # Nothing given on the command line is silently ignored, and a typo creates no index.
@@ -346,6 +351,7 @@ class KnowledgeBase:
                 follow_links,
                 jobs=default_jobs() if jobs is None else max(1, jobs),
                 engine=engine,
+                ray=RayOptions(ray_address, ray_actors, ray_gpus, str(self.directory), self.embedder.name),
             )
             if paths and report.skipped and not (report.added or report.updated or report.unchanged):
                 if not existed:  # the index this call created holds nothing: leave no trace of it

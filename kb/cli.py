@@ -209,7 +209,28 @@ def _ingest_report(report: Any, quiet: bool) -> None:
     type=click.Choice(["local", "ray"]),
     default="local",
     show_default=True,
-    help="ray: clean and extract as Ray tasks (RAY_ADDRESS names a cluster; pip install 'kb[ray]').",
+    help="ray: clean, extract and embed as a Ray Data pipeline (pip install 'kb[ray]').",
+)
+@click.option(
+    "--address",
+    "ray_address",
+    metavar="ADDRESS",
+    help="With --engine ray: the Ray cluster (ray://HOST:10001; default RAY_ADDRESS, else a local Ray).",
+)
+@click.option(
+    "--actors",
+    "ray_actors",
+    type=click.IntRange(1, 1024),
+    default=1,
+    show_default=True,
+    help="With --engine ray: embedding actors, each loading the model once.",
+)
+@click.option(
+    "--gpus-per-actor",
+    "ray_gpus",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="With --engine ray: GPUs each embedding actor asks for (where the cluster has them).",
 )
 @index_option
 @quiet_option
@@ -222,6 +243,9 @@ def ingest(
     model: str | None,
     jobs: int | None,
     engine: str,
+    ray_address: str | None,
+    ray_actors: int,
+    ray_gpus: float,
     index_dir: Path,
     quiet: bool,
 ) -> None:
@@ -254,6 +278,9 @@ def ingest(
         follow_links=follow_links,
         jobs=jobs,
         engine=engine,
+        ray_address=ray_address,
+        ray_actors=ray_actors,
+        ray_gpus=ray_gpus,
     )
     _ingest_report(report, quiet)
     if report.nothing_read:

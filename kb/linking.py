@@ -126,8 +126,6 @@ def conflicting(
         return False
     if same_quantity(a, b) or a.get("per") != b.get("per"):
         return False
-    if states(a["doc_id"], b["unit"], b["value"]) or states(b["doc_id"], a["unit"], a["value"]):
-        return False
     low, high = sorted((abs(float(a["value"])), abs(float(b["value"]))))
     if low == 0 or high / low > 5:
         return False  # a billion and a per-share amount are not one figure stated twice
@@ -137,7 +135,10 @@ def conflicting(
     if bool(ma) != bool(mb):
         return False  # one says what it measures and the other does not: not comparable
     same_measure = len(ma & mb) >= min(2, len(ma), len(mb)) and overlap(ma, mb) >= 0.6 if ma else pa == pb
-    return bool(pa and pb and overlap(pa, pb) >= 0.6 and same_measure)
+    if not (pa and pb and overlap(pa, pb) >= 0.6 and same_measure):
+        return False
+    # the dearest test last: does either document also state the other's value?
+    return not (states(a["doc_id"], b["unit"], b["value"]) or states(b["doc_id"], a["unit"], a["value"]))
 
 
 def original_first(records: list[dict[str, Any]]) -> Callable[[int], tuple]:

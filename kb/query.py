@@ -86,6 +86,7 @@ def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
 
 
 RECORD_DEPTH = 400  # record sentences taken from the index for a query without filters
+CHECK_DEPTH = 100  # sentences nearest to a draft figure's whose statistics are its candidates
 EXACT_MAX = 20_000  # filtered records up to this many are scored exactly from their stored vectors
 
 
@@ -218,10 +219,21 @@ def links(
     against = {}
     for r in records:
         me = dict(r, doc_id=(r.get("doc") or {}).get("id"))
-        others = [x for x in store.statistics_keyed(r["unit"], conflict_keys(me)) if x["id"] != r["id"]]
+        v = abs(float(r["value"]))  # a disagreement is within a factor of 5 (kb.linking.conflicting)
+        keyed = store.statistics_keyed(r["unit"], conflict_keys(me), -5 * v, 5 * v) if v else []
+        others = [x for x in keyed if x["id"] != r["id"] and abs(float(x["value"])) >= v / 5]
         copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
         mine = about(me)
-        found = [x for x in others if conflicting(me, x, mine, about(x), copies, store.states_value)]
+        terms = {x["id"]: about(x) for x in others}
+        # `conflicting` asks last whether either document states the other's value: first find the
+        # pairs that pass everything else, then read the values of only their documents, at once
+        found = [x for x in others if conflicting(me, x, mine, terms[x["id"]], copies, lambda *_: False)]
+        stated = store.values_stated(sorted({me["doc_id"], *(x["doc_id"] for x in found)}), r["unit"])
+
+        def states(doc: str, unit: str, value: float, stated: set = stated) -> bool:
+            return (doc, round(float(value), 9)) in stated
+
+        found = [x for x in found if conflicting(me, x, mine, terms[x["id"]], copies, states)]
         against[r["id"]] = _with_doc_ids(store, sorted(found, key=lambda x: (x["doc_id"], x["start"])))
     return also, against
 
@@ -251,9 +263,11 @@ def check_figures(store: Store, rindex: Any, embedder: Any, markdown: str) -> li
     out = []
     for f, f_stmt in zip(figures, f_statements):
         fvec, svec = fvecs[f.sentence], fvecs[f_stmt]
-        candidates = {r["id"]: r for r in store.statistics_valued(f.unit, f.value) if r["unit"] == f.unit}
+        cited = [d.id for d in store.documents_by_citekey(list(f.cites))] if f.cites else []
+        # the figure in the works the draft cites for it, wherever it stands there
+        candidates = {r["id"]: r for r in store.statistics_valued(f.unit, f.value, cited)}
         cosine: dict[str, float] = {}
-        hits = rindex.search(fvec, RECORD_DEPTH)
+        hits = rindex.search(fvec, CHECK_DEPTH)
         held = store.records_in_sentences("statistic", [i for i, _ in hits])
         for rowid, cos in hits:
             for r in held.get(rowid, ()):

@@ -8,7 +8,7 @@ pair of character offsets into the document's clean text (`CleanDoc.text`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -140,7 +140,7 @@ class Statistic:
         return content_id("stat", self.doc_id, self.start, self.value_text)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _STAT_FIELDS}  # every field is a scalar: no deep copy
         d["id"] = self.id
         return d
 
@@ -164,9 +164,13 @@ class Claim:
         return content_id("claim", self.doc_id, self.start, self.text)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _CLAIM_FIELDS}
         d["id"] = self.id
         return d
+
+
+_STAT_FIELDS = tuple(f.name for f in fields(Statistic))
+_CLAIM_FIELDS = tuple(f.name for f in fields(Claim))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import sqlite3
@@ -201,6 +202,16 @@ M009_RECORD_LINKS = """
             measure TEXT NOT NULL,
             sentence TEXT NOT NULL
         );
+        CREATE INDEX stat_terms_sentence ON stat_terms(sentence);
+        CREATE TABLE figure_terms (
+            unit TEXT NOT NULL,
+            value REAL NOT NULL,
+            term TEXT NOT NULL,
+            measure TEXT NOT NULL,
+            stat_id TEXT NOT NULL REFERENCES statistics(id) ON DELETE CASCADE,
+            PRIMARY KEY (unit, value, term, measure, stat_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX figure_terms_stat ON figure_terms(stat_id);
         CREATE TABLE figure_groups (
             stat_id TEXT PRIMARY KEY REFERENCES statistics(id) ON DELETE CASCADE,
             grp TEXT NOT NULL
@@ -245,6 +256,10 @@ def m009_record_links(db: sqlite3.Connection, index_dir: Path) -> None:
         [(r["unit"], key, r["id"]) for r in records for key in conflict_keys(r)],
     )
     db.executemany("INSERT OR IGNORE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records])
+    db.executemany(
+        "INSERT OR IGNORE INTO figure_terms VALUES (?, ?, ?, ?, ?)",
+        [t for r in records for t in _figure_term_rows(r)],
+    )
     copies = {r[0]: r[1] for r in db.execute("SELECT doc_id, grp FROM doc_groups")}
     db.executemany(
         "INSERT OR REPLACE INTO figure_groups VALUES (?, ?)",
@@ -254,6 +269,17 @@ def m009_record_links(db: sqlite3.Connection, index_dir: Path) -> None:
             for i in group
         ],
     )
+
+
+def _figure_term_rows(record: dict[str, Any]) -> list[tuple[str, float, str, str, str]]:
+    """(unit, value to 9 decimals, population word, measure word or "", id): the figures a
+    statistic may be one with (kb.linking.same_figure) share its value, a population word and,
+    when both state a measure, a measure word; these rows find them."""
+    from kb.linking import about
+
+    pop, measure, _ = about(record)
+    value = round(float(record["value"]), 9)
+    return [(record["unit"], value, p, m, record["id"]) for p in sorted(pop) for m in sorted(measure) or [""]]
 
 
 def _terms_row(record: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -767,6 +793,10 @@ class Store:
         self.db.executemany(
             "INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records]
         )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO figure_terms VALUES (?, ?, ?, ?, ?)",
+            [t for r in records for t in _figure_term_rows(r)],
+        )
 
     # -- one figure in many documents --------------------------------------------
     # figure_groups holds each statistic's group of statistics that report one figure (kb.linking
@@ -808,9 +838,11 @@ class Store:
 
     def _relink_figures(self, fresh: Sequence[str], dirty: Iterable[str]) -> None:
         """Bring figure_groups up to date for new statistics (`fresh`) and groups that may have
-        split (`dirty`), inside the caller's transaction; the work grows with the buckets touched,
-        not with the collection."""
-        from kb.linking import components, quantity_key, same_figure
+        split (`dirty`: their members are linked anew), inside the caller's transaction. A
+        statistic is compared only with figures of its value that share a population word, its
+        sentence or its copy group (the only ones kb.linking.same_figure can join it with), and
+        with one member of a group at a time: the work does not grow with the collection."""
+        from kb.linking import quantity_key, same_figure
 
         members = [
             r[0]
@@ -820,52 +852,76 @@ class Store:
         if not todo:
             return
         self.db.executemany("INSERT OR REPLACE INTO figure_groups VALUES (?, ?)", [(i, i) for i in todo])
-        mine = [self._linkable(r) for r in self._select_in(self._LINKABLE + " WHERE s.id IN ({keys})", todo)]
-        by_key: dict[tuple, list[str]] = {}
-        for rec, _ in mine:
-            by_key.setdefault(quantity_key(rec), []).append(rec["id"])
-        for key, ids in by_key.items():
-            want = round(float(key[1]), 9)
-            bucket = [
-                self._linkable(r)
-                for r in self.db.execute(
-                    self._LINKABLE + " WHERE s.unit = ? AND s.value BETWEEN ? AND ?",
-                    (key[0], want - 1e-9, want + 1e-9),
-                )
-            ]
-            bucket = [(rec, ab) for rec, ab in bucket if quantity_key(rec) == key]
-            place = {rec["id"]: n for n, (rec, _) in enumerate(bucket)}
-            group = {
-                r[0]: r[1]
-                for r in self._select_in(
-                    "SELECT stat_id, grp FROM figure_groups WHERE stat_id IN ({keys})", list(place)
-                )
-            }
-            copies = self.groups_of(sorted({rec["doc_id"] for rec, _ in bucket}))
-            pairs = []
-            seen_group: dict[str, int] = {}
-            for n, (rec, _) in enumerate(bucket):  # members of one stored group stay together
-                g = group.get(rec["id"], rec["id"])
-                if g in seen_group:
-                    pairs.append((n, seen_group[g]))
-                else:
-                    seen_group[g] = n
-            for sid in ids:
-                i = place[sid]
-                a, ta = bucket[i]
-                pairs += [
-                    (i, j) for j, (b, tb) in enumerate(bucket) if j != i and same_figure(a, b, ta, tb, copies)
-                ]
-            roots = components(len(bucket), pairs)
-            names: dict[int, str] = {}
-            for n, root in enumerate(roots):
-                names[root] = min(names.get(root, bucket[n][0]["id"]), bucket[n][0]["id"])
-            changed = [
-                (names[root], bucket[n][0]["id"])
-                for n, root in enumerate(roots)
-                if group.get(bucket[n][0]["id"]) != names[root]
-            ]
-            self.db.executemany("UPDATE figure_groups SET grp = ? WHERE stat_id = ?", changed)
+        parent: dict[str, str] = {}
+
+        def find(label: str) -> str:
+            while parent.get(label, label) != label:
+                label = parent[label]
+            return label
+
+        linkable: dict[str, tuple[dict[str, Any], Any] | None] = {}
+
+        def row(sid: str) -> tuple[dict[str, Any], Any] | None:
+            if sid not in linkable:
+                found = self.db.execute(self._LINKABLE + " WHERE s.id = ?", (sid,)).fetchone()
+                linkable[sid] = None if found is None else self._linkable(found)
+            return linkable[sid]
+
+        copy_of: dict[str, str | None] = {}
+
+        def copy_groups(docs: Iterable[str]) -> dict[str, str]:
+            need = [d for d in docs if d not in copy_of]
+            if need:
+                found = self.groups_of(need)
+                copy_of.update((d, found.get(d)) for d in need)
+            return {d: g for d in docs if (g := copy_of[d]) is not None}
+
+        for sid in todo:
+            mine = row(sid)
+            if mine is None:
+                continue
+            a, ta = mine
+            value = round(float(a["value"]), 9)
+            near = (a["unit"], value - 1e-9, value + 1e-9)
+            own_group = copy_groups([a["doc_id"]]).get(a["doc_id"])
+            measures = sorted(ta[1])
+            if measures:  # both state a measure: they must share a word of it, else pop words suffice
+                either = " AND f.measure IN (" + ",".join("?" * (len(measures) + 1)) + ")"
+            else:
+                either = ""
+            # one row a group, with its members that share the words: SQL scans, Python tests few
+            grouped = self._select_in(
+                "SELECT group_concat(DISTINCT f.stat_id), g.grp FROM figure_terms f"
+                " JOIN figure_groups g ON g.stat_id = f.stat_id"
+                " WHERE f.unit = ? AND f.value = ?" + either + " AND f.term IN ({keys}) GROUP BY g.grp",
+                sorted(ta[0]),
+                before=(a["unit"], value, *([*measures, ""] if measures else [])),
+            )
+            candidates = [(o, g) for ids, g in grouped for o in ids.split(",")]
+            candidates += self.db.execute(  # (the value is compared below: this is the sentence index)
+                "SELECT t.stat_id, g.grp FROM stat_terms t JOIN figure_groups g ON g.stat_id = t.stat_id"
+                " WHERE t.sentence = ?",
+                (ta[2],),
+            ).fetchall()
+            if own_group:
+                candidates += self.db.execute(
+                    "SELECT s.id, g.grp FROM doc_groups d JOIN statistics s ON s.doc_id = d.doc_id"
+                    " JOIN figure_groups g ON g.stat_id = s.id WHERE d.grp = ? AND s.unit = ?"
+                    " AND s.value BETWEEN ? AND ?",
+                    (own_group, *near),
+                ).fetchall()
+            for other, grp in candidates:
+                if other == sid or find(grp) == find(sid):
+                    continue  # this group is joined already: one member of it is enough
+                theirs = row(other)
+                if theirs is None or quantity_key(theirs[0]) != quantity_key(a):
+                    continue
+                b, tb = theirs
+                if same_figure(a, b, ta, tb, copy_groups([a["doc_id"], b["doc_id"]])):
+                    x, y = find(sid), find(grp)
+                    parent[max(x, y)] = min(x, y)  # a group is named by its smallest id
+        renamed = [(find(label), label) for label in parent if find(label) != label]
+        self.db.executemany("UPDATE figure_groups SET grp = ? WHERE grp = ?", renamed)
 
     def touch_pipeline(self, doc_id: str, pipeline: str) -> None:
         """Record that a document was re-checked by a newer pipeline and nothing changed."""
@@ -1345,23 +1401,31 @@ class Store:
             out.setdefault(r[0], []).append(np.frombuffer(r[1], dtype=np.float32))
         return out
 
-    def statistics_valued(self, unit: str, value: float) -> list[dict[str, Any]]:
-        """Statistics of one unit whose value rounds to `value`'s to 9 decimals (as figures group)."""
+    def statistics_valued(self, unit: str, value: float, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Statistics of some documents in one unit whose value rounds to `value`'s to 9 decimals."""
         want = round(float(value), 9)
-        rows = self.db.execute(
-            "SELECT value, data FROM statistics WHERE unit = ? AND value BETWEEN ? AND ?"
+        rows = self._select_in(
+            "SELECT value, data FROM statistics WHERE unit = ? AND value BETWEEN ? AND ? AND doc_id IN ({keys})"
             " ORDER BY doc_id, start_char",
-            (unit, want - 1e-9, want + 1e-9),
+            doc_ids,
+            before=(unit, want - 1e-9, want + 1e-9),
         )
         return [_record(r[1]) for r in rows if round(float(r[0]), 9) == want]
 
-    def statistics_keyed(self, unit: str, keys: Sequence[str]) -> list[dict[str, Any]]:
-        """Statistics of one unit that share a conflict block (kb.linking.conflict_keys) with `keys`."""
+    def documents_by_citekey(self, keys: Sequence[str]) -> list[DocInfo]:
+        rows = self._select_in(f"SELECT {self._DOC_COLS} FROM documents WHERE citekey IN ({{keys}})", keys)
+        return [self._doc(r) for r in rows]
+
+    def statistics_keyed(
+        self, unit: str, keys: Sequence[str], low: float = -math.inf, high: float = math.inf
+    ) -> list[dict[str, Any]]:
+        """Statistics of one unit, valued from `low` to `high`, that share a conflict block
+        (kb.linking.conflict_keys) with `keys`."""
         rows = self._select_in(
             "SELECT DISTINCT s.id, s.data FROM stat_keys k JOIN statistics s ON s.id = k.stat_id"
-            " WHERE k.unit = ? AND k.key IN ({keys})",
+            " WHERE k.unit = ? AND s.value BETWEEN ? AND ? AND k.key IN ({keys})",
             keys,
-            before=(unit,),
+            before=(unit, low, high),
         )
         return [_record(r[1]) for r in rows]
 
@@ -1381,14 +1445,14 @@ class Store:
         """Every statistic's figure group (for checking the stored groups against a recomputation)."""
         return {r[0]: r[1] for r in self.db.execute("SELECT stat_id, grp FROM figure_groups")}
 
-    def states_value(self, doc_id: str, unit: str, value: float) -> bool:
-        """Whether a document states `value` in `unit` (to 9 decimals, as figures are grouped)."""
-        want = round(float(value), 9)
-        rows = self.db.execute(
-            "SELECT value FROM statistics WHERE doc_id = ? AND unit = ? AND value BETWEEN ? AND ?",
-            (doc_id, unit, want - 1e-9, want + 1e-9),
+    def values_stated(self, doc_ids: Sequence[str], unit: str) -> set[tuple[str, float]]:
+        """(document, value to 9 decimals) of every statistic in `unit` the documents state."""
+        rows = self._select_in(
+            "SELECT doc_id, value FROM statistics WHERE unit = ? AND doc_id IN ({keys})",
+            doc_ids,
+            before=(unit,),
         )
-        return any(round(float(r[0]), 9) == want for r in rows)
+        return {(r[0], round(float(r[1]), 9)) for r in rows}
 
     def record(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
         """A statistic or claim by id: ("statistic" | "claim", record)."""

@@ -12,6 +12,8 @@ Sections:
            exact search, memory; plus warm hybrid search + rerank on the shipped corpus
   beir     warm hybrid and full (hybrid + rerank) search with query encoding on a BEIR corpus's
            cached `kb eval` index (default ../shared/eval/scifact; run `kb eval` on it first)
+  records  `kb stats QUERY`, `kb claims QUERY`, `kb check` and kb's own ingest rate at 1,000 and
+           10,000 synthetic documents (fake embedder)
   ingest   `kb ingest` throughput vs the bare model's encode() on the same texts, with kb's numpy
            runtime and with sentence-transformers; re-ingest of an unchanged 1,000-document corpus
 
@@ -529,6 +531,102 @@ def synthetic_docs(folder: Path, n: int) -> None:
         (folder / f"doc{i:05d}.txt").write_text(unique)
 
 
+def vary_numbers(folder: Path) -> None:
+    """Give each synthetic document its own figures (every number shifted by the document's
+    index), so the collection's figures spread over many values as real articles' do, instead
+    of one figure repeated in every copy."""
+    import re
+
+    for n, path in enumerate(sorted(folder.glob("*.txt"))):
+        path.write_text(
+            re.sub(
+                r"(?<![\w.,])(\d{1,2})(?= ?(?:percent|per cent|%))",
+                lambda m, n=n: str((int(m.group(1)) + 7 * n) % 97 + 1),
+                path.read_text(),
+            )
+        )
+
+
+RECORD_QUERIES = [
+    "budget",
+    "collaboration between the CIO and the CMO",
+    "cloud",
+    "marketing technology",
+    "security",
+]
+
+
+def bench_records(sizes: list[int], runs: int) -> None:
+    """`kb stats QUERY`, `kb claims QUERY` and `kb check DRAFT` (fake embedder, so kb's own work;
+    the real model adds one query encoding, about 16 ms with bge-small) on collections of each size
+    in documents, warm in one process; the smallest collection is the baseline; plus kb's own ingest
+    work per passage at each size (it should stay flat: linear in the collection)."""
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+
+    draft = (ROOT / "tests" / "data" / "draft.md").read_text()
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    env = {**os.environ, "KB_EMBEDDER": "fake"}
+    measured: dict[int, dict[str, float]] = {}
+    try:
+        for docs in sizes:
+            folder = work / f"docs{docs}"
+            synthetic_docs(folder, docs)
+            vary_numbers(folder)
+            index = work / f"idx{docs}"
+            cmd = [sys.executable, "-m", "kb", "ingest", str(folder), "--index", str(index), "-q"]
+            seconds, _ = run_timed(cmd, env, work)
+            kb = KnowledgeBase(index, embedder=FakeEmbedder())
+            store = kb.store
+            counts = {
+                "passages": store.passage_count(),
+                "records": store.record_count("statistic") + store.record_count("claim"),
+            }
+            times: dict[str, list[float]] = {"stats": [], "claims": [], "check": []}
+            for _ in range(runs):
+                for q in RECORD_QUERIES:
+                    t = time.perf_counter()
+                    kb.statistics(q, limit=10)
+                    times["stats"].append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    kb.claims(q, limit=10)
+                    times["claims"].append(time.perf_counter() - t)
+                t = time.perf_counter()
+                checked = kb.check(draft)
+                times["check"].append((time.perf_counter() - t) / max(len(checked), 1))
+            kb.close()
+            measured[docs] = {k: statistics.median(v) * 1000 for k, v in times.items()} | counts
+            measured[docs]["ingest"] = counts["passages"] / seconds
+            print(f"{docs} docs: {measured[docs]}", file=sys.stderr)
+        small, *bigger = sizes
+        base = measured[small]
+        for docs in bigger:
+            m = measured[docs]
+            label = f"{docs:,} docs ({m['records']:,.0f} records, {m['passages']:,.0f} passages)"
+            against = f"{small:,} docs ({base['records']:,.0f} records)"
+            for key, what in (
+                ("stats", "`kb stats QUERY -k 10`"),
+                ("claims", "`kb claims QUERY -k 10`"),
+                ("check", "`kb check DRAFT`, per draft figure"),
+            ):
+                row(
+                    f"{what}, warm, kb's own work (fake embedder), {label}",
+                    f"{m[key]:.1f} ms",
+                    f"{against}: {base[key]:.1f} ms",
+                    f"{m[key] / base[key]:.2f}×",
+                    None,
+                )
+            row(
+                f"ingest, kb's own work per passage (fake embedder, --jobs 2), {label} (target: linear)",
+                f"{m['ingest']:.0f} passages/s",
+                f"{against}: {base['ingest']:.0f} passages/s",
+                f"{m['ingest'] / base['ingest']:.2f}×",
+                m["ingest"] >= 0.8 * base["ingest"],
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def bench_add_one(docs: int) -> None:
     """kb's own work (fake embedder) to add one document to an index of `docs` documents, against
     adding it to an empty index: what one document costs must not grow with the collection."""
@@ -685,6 +783,7 @@ def main() -> None:
     ap.add_argument("--update-sizes", default="60000,1000000", help="index sizes for the update section")
     ap.add_argument("--docs", type=int, default=40, help="documents for the ingest throughput run")
     ap.add_argument("--jobs-docs", type=int, default=1000, help="documents for the jobs section")
+    ap.add_argument("--record-docs", default="1000,10000", help="collection sizes for the records section")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench.md")
     ap.add_argument("--beir", type=Path, default=ROOT.parent / "shared" / "eval" / "scifact")
     ap.add_argument("--beir-index", type=Path, default=ROOT / "index", help="the --index that kb eval used")
@@ -706,6 +805,8 @@ def main() -> None:
         bench_jobs(args.jobs_docs)
     if "serve" in args.sections:
         bench_serve(args.runs, args.beir, args.beir_index, args.queries)
+    if "records" in args.sections:
+        bench_records([int(s) for s in args.record_docs.split(",")], max(1, args.runs // 2))
     if "update" in args.sections:
         bench_update([int(s) for s in args.update_sizes.split(",")])
     write_table(args.out)

@@ -77,18 +77,47 @@ def test_prepare_gives_the_same_results_in_task_order(tmp_path: Path) -> None:
     assert [r.doc.path for r in pooled] == [s.path for s in sources]  # in task order
 
 
+def test_what_crosses_to_ray_comes_back_equal(tmp_path: Path) -> None:
+    """Tasks and results travel between Ray processes and Parquet shards as JSON (no pickles) and
+    come back equal, skips included."""
+    from kb.pipeline.ingest import read_sources
+
+    corpus = _collection(tmp_path / "c", n=3)
+    sources = [s for s in read_sources([corpus]) if not isinstance(s, Exception)]
+    for source in sources:
+        task = (source, frozenset({3, 1, 2}))
+        assert work._task_from_json(work._task_json(*task)) == task
+        result = work.prepare(*task)
+        assert work._result_from_json(work._result_json(result)) == result
+    assert len(sources) >= 8
+    skipped = work.Skipped("a.txt", "no text left after cleaning")
+    assert work._result_from_json(work._result_json(skipped)) == skipped
+
+
 def test_ray_engine_builds_the_same_index(tmp_path: Path) -> None:
-    """Ray on this machine (a local instance for the run, as without RAY_ADDRESS): the same
-    documents, statistics and claims as one process."""
-    pytest.importorskip("ray")
+    """Ray Data on this machine (a local instance for the run, as without RAY_ADDRESS): prepared
+    by tasks, embedded by an actor, bulk-loaded from Parquet shards, it stores the same documents,
+    records, links and vectors, bit for bit, as one process; no shard is left behind."""
+    pytest.importorskip("ray.data")
     corpus = _collection(tmp_path / "c", n=6)
     snapshots = []
     for engine in ("local", "ray"):
         kb = KnowledgeBase(tmp_path / f"idx-{engine}", embedder=FakeEmbedder())
-        kb.ingest([corpus], jobs=1, engine=engine)
-        snapshots.append(_snapshot(kb))
+        report = kb.ingest([corpus], jobs=1, engine=engine)
+        db = kb.store.db
+        snapshots.append(
+            _snapshot(kb)
+            | {
+                "vectors": db.execute("SELECT key, data FROM vectors ORDER BY key").fetchall(),
+                "figures": sorted(kb.store.figure_group_ids().items()),
+                "record sentences": db.execute("SELECT count(*) FROM record_sentences").fetchone()[0],
+                "embedded": report.embedded,
+            }
+        )
+        assert not list((tmp_path / f"idx-{engine}").glob(".ray-shards-*"))
         kb.close()
     assert snapshots[0] == snapshots[1] and len(snapshots[1]["docs"]) == 11
+    assert len(snapshots[1]["vectors"]) > 100 and snapshots[1]["embedded"] == len(snapshots[1]["vectors"])
     import ray
 
     assert not ray.is_initialized()  # the instance kb started is stopped again

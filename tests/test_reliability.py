@@ -208,6 +208,58 @@ def _kb_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "kb", *args]
 
 
+_KILL_IN_SAVE = """
+import os, signal, sys
+from pathlib import Path
+from kb import index
+from kb.api import KnowledgeBase
+from kb.embed import FakeEmbedder
+
+saves = {{"n": 0}}
+real = index._write_atomic
+
+def write(path, data):
+    real(path, data)
+    saves["n"] += 1
+    if saves["n"] == {after}:  # killed in the middle of saving the updated indexes
+        os.kill(os.getpid(), signal.SIGKILL)
+
+index._write_atomic = write
+KnowledgeBase(Path(sys.argv[1]), embedder=FakeEmbedder()).ingest([Path(sys.argv[2])])
+"""
+
+
+@pytest.mark.parametrize("after", [1, 2, 3])  # passages' vectors, their manifest, records' vectors
+def test_a_kill_during_an_in_place_index_update_is_repaired(tmp_path: Path, after: int) -> None:
+    """SIGKILL while an ingest saves its in-place updated faiss indexes (after the passage vectors,
+    after their manifest, or after the record vectors): the store is whole, the next reader finds
+    each index stale by its manifest and repairs it, and `kb verify` passes."""
+    env = {**os.environ, "KB_EMBEDDER": "fake", "KB_INDEX": str(tmp_path / "idx")}
+    corpus = tmp_path / "c"
+    _synthetic_corpus(corpus, 12)
+    assert subprocess.run(_kb_cmd("ingest", str(corpus), "-q"), env=env, cwd=tmp_path).returncode == 0
+    _synthetic_corpus(corpus, 3, start=12)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILL_IN_SAVE.format(after=after), str(tmp_path / "idx"), str(corpus)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    ask = subprocess.run(
+        _kb_cmd("ask", "report number 13", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert ask.returncode == 0, ask.stderr
+    assert "doc0013" in ask.stdout  # the committed document is found: the index was repaired
+    stats = subprocess.run(
+        _kb_cmd("stats", "survey 14", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert stats.returncode == 0 and "survey 14" in stats.stdout, stats.stderr
+    verify = subprocess.run(_kb_cmd("verify", "-q"), env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 @pytest.mark.slow
 def test_interrupts_at_random_moments_never_corrupt(tmp_path: Path) -> None:
     """30 rounds of SIGKILL, SIGINT or SIGTERM at a random moment of `kb ingest`, `kb rebuild` or

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kb.errors import InputError
 from kb.pipeline import work
-from kb.records import CleanDoc, IngestReport, Metadata, Source, content_id, figure_statement
+from kb.records import CleanDoc, IngestReport, Metadata, Source
 
 if TYPE_CHECKING:
     from kb.pipeline.learn import Learned
@@ -150,6 +150,7 @@ def ingest_paths(
     follow_links: bool = False,
     jobs: int = 1,
     engine: str = "local",
+    ray: work.RayOptions | None = None,
 ) -> IngestReport:
     """Add, update or (with prune) remove documents; unchanged files cost no embedding.
 
@@ -206,7 +207,7 @@ def ingest_paths(
         waiting.append((source, old is not None, fp))
     # clean, segment and extract: in worker processes (or on Ray) when there is enough to do
     # (a document's one step on the bar comes when it is stored, or here when it is skipped)
-    results = work.run(tasks, jobs, engine)
+    results = work.run(tasks, jobs, engine, ray)
     for (source, was_there, fp), (_, own), result in zip(waiting, tasks, results, strict=True):
         if isinstance(result, work.Skipped):
             skip(result.path, result.reason)
@@ -433,10 +434,13 @@ def store_pending(
 
 def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progress: Progress) -> int:
     """Segment, extract, embed what is new, and store each document in its own transaction."""
+    import numpy as np
+
     from kb.cite import document_key
     from kb.extract.claims import extract_claims
     from kb.extract.stats import extract_statistics
-    from kb.ingest.segment import embed_text, segment
+    from kb.ingest.segment import segment
+    from kb.pipeline.work import embedding_plan
 
     store = target.store
     embedder = target.embedder
@@ -450,36 +454,31 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
                 replace(item, doc=replace(item.doc, meta=replace(item.doc.meta, **override))),
                 *batch[i + 1 :],
             ]
+    given: dict[str, np.ndarray] = {}  # embedded where the document was prepared (Ray actors)
     for item in batch:
         doc = item.doc
         ready = item.prepared if item.prepared is not None and item.prepared.doc is doc else None
         passages = list(ready.passages) if ready else segment(doc)
-        pkeys = [content_id(embedder.name, embed_text(p)) for p in passages]
-        skeys = [[content_id(embedder.name, doc.text[s:e]) for s, e in p.sentences] for p in passages]
-        for p, key in zip(passages, pkeys):
-            wanted[key] = embed_text(p)
-        for p, keys in zip(passages, skeys):
-            for (s, e), key in zip(p.sentences, keys):
-                wanted[key] = doc.text[s:e]
         stats = list(ready.statistics) if ready else extract_statistics(doc)
         claims = list(ready.claims) if ready else extract_claims(doc)
-        tkeys = {}
-        for st in stats:
-            text = figure_statement(st.value_text, st.population, st.measure)
-            tkeys[st.id] = content_id(embedder.name, text)
-            wanted[tkeys[st.id]] = text
-        prepared.append((item, passages, pkeys, skeys, stats, claims, tkeys))
+        plan = embedding_plan(embedder.name, doc, passages, stats)
+        wanted.update(plan.texts)
+        if ready:
+            given.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in ready.vectors)
+        prepared.append((item, passages, plan, stats, claims))
     known = store.known_vectors(wanted)  # one lookup for the batch (it was once per text)
     missing = [k for k in wanted if k not in known]
-    vectors = {}
-    if missing:
-        progress.stage(f"embedding {len(missing):,} texts")
-        matrix = target.bulk_encode([wanted[k] for k in missing])
-        vectors = dict(zip(missing, matrix))
+    vectors = {k: given[k] for k in missing if k in given}
+    todo = [k for k in missing if k not in vectors]
+    if todo:
+        progress.stage(f"embedding {len(todo):,} texts")
+        matrix = target.bulk_encode([wanted[k] for k in todo])
+        vectors.update(zip(todo, matrix))
     if prepared and store.get_meta("model") is None:  # (also when every vector was cached already)
         store.set_meta("model", embedder.name)
         store.set_meta("dim", str(embedder.dim))
-    for item, passages, pkeys, skeys, stats, claims, tkeys in prepared:
+    for item, passages, plan, stats, claims in prepared:
+        pkeys, skeys, tkeys = plan.passage_keys, plan.sentence_keys, plan.statement_keys
         doc = item.doc
         store.replace_document(
             doc,
