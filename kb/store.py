@@ -223,6 +223,7 @@ M009_RECORD_LINKS = """
         );
         CREATE INDEX statistics_value ON statistics(unit, value);
         CREATE INDEX claims_kind ON claims(kind);
+        CREATE INDEX documents_sha ON documents(sha);
 """
 
 _RECORD_SENTENCES = """
@@ -643,19 +644,25 @@ class Store:
         return json.loads(row[0]) if row else []
 
     def _citekey(self, base: str, doc_id: str) -> str:
+        """`base`, or the first of base+a … base+zz free (BibTeX's 2019a, 2019b), else base-ID with
+        as many id digits as it takes; looked up by range on the citekey index, not by a scan."""
         taken = {
             r[0]
             for r in self.db.execute(
-                "SELECT citekey FROM documents WHERE citekey LIKE ? AND id != ?", (base + "%", doc_id)
+                "SELECT citekey FROM documents WHERE citekey >= ? AND citekey < ? AND id != ?",
+                (base, base + "\U0010ffff", doc_id),
             )
         }
         if base not in taken:
             return base
         letters = "abcdefghijklmnopqrstuvwxyz"
-        for suffix in [*letters, *(a + b for a in letters for b in letters)]:  # BibTeX's 2019a, 2019b
+        for suffix in [*letters, *(a + b for a in letters for b in letters)]:
             if base + suffix not in taken:
                 return base + suffix
-        return f"{base}-{doc_id[:6]}"
+        for n in range(6, len(doc_id) + 1):
+            if f"{base}-{doc_id[:n]}" not in taken:
+                return f"{base}-{doc_id[:n]}"
+        return f"{base}-{doc_id}"
 
     def replace_document(
         self,

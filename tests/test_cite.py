@@ -248,3 +248,30 @@ def test_ask_markdown_reads_back_in_pandoc_with_every_citation_resolved(
     assert cited and cited <= keys  # Pandoc reads every [@key] as a citation of an indexed document
     html = _pandoc("--citeproc", "--bibliography", str(bib), "-t", "html", stdin=md)
     assert html.returncode == 0 and "not found" not in html.stderr
+
+
+def test_citation_keys_stay_unique_past_the_letter_suffixes(tmp_path: Path) -> None:
+    """Hundreds of documents with one author, year and title word: smith2019cio, …a, …zz, then the
+    id's digits, as many as it takes to be unique (a collection of 10,000 reports once hit two
+    ids that shared their first six digits)."""
+    import string
+
+    from kb.store import Store
+
+    store = Store(tmp_path / "kb.sqlite")
+    letters = string.ascii_lowercase
+    taken = [
+        "smith2019cio",
+        *("smith2019cio" + a for a in letters),
+        *("smith2019cio" + a + b for a in letters for b in letters),
+    ]
+    taken.append("smith2019cio-abcdef")
+    store.db.executemany(
+        "INSERT INTO documents (id, path, kind, sha, clean_sha, pipeline, citekey, text, ingested_at)"
+        " VALUES (?, ?, 'txt', '', '', '', ?, '', '')",
+        [(f"id{n}", f"/p{n}", key) for n, key in enumerate(taken)],
+    )
+    assert store._citekey("smith2019cio", "abcdef12") == "smith2019cio-abcdef1"
+    assert store._citekey("smith2019cio", "fedcba98") == "smith2019cio-fedcba"
+    assert store._citekey("jones2020", "abcdef12") == "jones2020"
+    store.close()

@@ -226,7 +226,7 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     db.executescript(
         "DROP TABLE record_sentences; DROP TABLE stat_keys; DROP TABLE statement_vectors;"
         " DROP TABLE stat_terms; DROP TABLE figure_groups; DROP TABLE figure_terms;"
-        " DROP INDEX statistics_value; DROP INDEX claims_kind;"
+        " DROP INDEX statistics_value; DROP INDEX claims_kind; DROP INDEX documents_sha;"
         " DELETE FROM migrations WHERE name = 'm009_record_links';"
     )
     db.close()

@@ -208,6 +208,21 @@ def ingest_paths(
     # clean, segment and extract: in worker processes (or on Ray) when there is enough to do
     # (a document's one step on the bar comes when it is stored, or here when it is skipped)
     results = work.run(tasks, jobs, engine, ray)
+    embedded = 0
+    replaced = False
+
+    def flush(everything: bool = False) -> None:
+        """Store what is prepared, a batch at a time, while the workers prepare the rest: memory
+        holds a batch of results, not the whole ingest's."""
+        nonlocal embedded, replaced
+        while len(pending) >= BATCH_DOCS or (everything and pending):
+            batch = pending[:BATCH_DOCS]
+            del pending[:BATCH_DOCS]
+            embedded += _ingest_batch(target, batch, pipeline, progress)
+            for item in batch:
+                (updated if item.was_there else added).append(item.doc.path)
+            replaced = replaced or any(item.was_there for item in batch)
+
     for (source, was_there, fp), (_, own), result in zip(waiting, tasks, results, strict=True):
         if isinstance(result, work.Skipped):
             skip(result.path, result.reason)
@@ -221,6 +236,7 @@ def ingest_paths(
                 "`kb show DOC --removed` lists the rest",
             )
         pending.append(Pending(doc, source.encoding, was_there, keys[source.path], fp, own, result))
+        flush()
     # Stored documents outside these files whose shared lines changed are re-cleaned,
     # if their source file is still what was ingested.
     stale = {p: own for p, own in learned.stale.items() if p not in keys}
@@ -237,8 +253,9 @@ def ingest_paths(
             )
         elif isinstance(result, work.Skipped):
             skip(result.path, result.reason)
-    embedded = store_pending(target, pending, pipeline, progress, added, updated, total=None)
-    if removed or any(item.was_there for item in pending):  # only a replaced or removed one leaves garbage
+    flush(everything=True)
+    progress.close()
+    if removed or replaced:  # only a replaced or removed one leaves garbage
         store.gc_vectors()
         store.gc_snapshots()
     if learned.region:
