@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -589,6 +590,21 @@ def vary_numbers(folder: Path) -> None:
         )
 
 
+_WHO = re.compile(r"\b(?=(?:CIOs|CMOs|marketers|IT executives|IT execs|IT leaders|executives|brands|businesses)\b)")
+
+
+def vary_populations(folder: Path) -> None:
+    """Give each synthetic document its own populations ("CIOs" becomes "qbcxyz CIOs", a word of
+    its own per document), as a real collection's articles survey different people: copies of one
+    survey with other numbers would make every figure disagree with a thousand others."""
+    for n, path in enumerate(sorted(folder.glob("*.txt"))):
+        word, k = "", n + 26**5
+        while k:
+            k, r = divmod(k, 26)
+            word += "abcdefghijklmnopqrstuvwxyz"[r]
+        path.write_text(_WHO.sub(word[:6] + " ", path.read_text()))
+
+
 RECORD_QUERIES = [
     "budget",
     "collaboration between the CIO and the CMO",
@@ -615,6 +631,7 @@ def bench_records(sizes: list[int], runs: int) -> None:
             folder = work / f"docs{docs}"
             synthetic_docs(folder, docs)
             vary_numbers(folder)
+            vary_populations(folder)
             index = work / f"idx{docs}"
             cmd = [sys.executable, "-m", "kb", "ingest", str(folder), "--index", str(index), "-q"]
             seconds, _ = run_timed(cmd, env, work)
