@@ -97,16 +97,39 @@ def same_figure(a: dict[str, Any], b: dict[str, Any], ta: About, tb: About, copi
     )
 
 
-def conflict_keys(record: dict[str, Any]) -> list[str]:
-    """The blocks a statistic can disagree within (with its unit): one per population word and
-    measure word, or its whole population when it states no measure. None for counts, changes
-    and unitless figures, which are not one fact stated twice."""
+def _blocks(record: dict[str, Any], query: bool) -> list[str]:
+    """The conflict blocks a statistic is filed under (`query` False) or looks in (True): two
+    figures that can disagree (see `conflicting`) always meet in one, and blocks stay small.
+    Disagreeing populations share 60% of the smaller one's words: all of them for a one-word
+    population, else at least two, so a many-word population is filed under its word pairs (and
+    under single words, searched only by one-word populations)."""
     if record["unit"] in ("count", "dimensionless") or record.get("change"):
         return []
     pa, ma, _ = about(record)
-    if ma:
-        return sorted(f"{p}\x1f{m}" for p in pa for m in ma)
-    return [" ".join(sorted(pa))] if pa else []  # no population: it can disagree with nothing
+    if not pa:
+        return []  # no population: it can disagree with nothing
+    if not ma:  # without a measure, only the same population (and no measure) can disagree
+        return ["=" + " ".join(sorted(pa))]
+    words = sorted(pa)
+    pairs = [f"{a} {b}" for i, a in enumerate(words) for b in words[i + 1 :]]
+    if len(words) == 1:
+        pops = ["s:" + words[0]] if query else ["s:" + words[0], "1:" + words[0]]
+    elif query:
+        pops = ["1:" + w for w in words] + ["p:" + p for p in pairs]
+    else:
+        pops = ["s:" + w for w in words] + ["p:" + p for p in pairs]
+    return sorted(f"{p}\x1f{m}" for p in pops for m in sorted(ma))
+
+
+def conflict_keys(record: dict[str, Any]) -> list[str]:
+    """The blocks a statistic is filed under, with its unit (kb.store's stat_keys). None for
+    counts, changes and unitless figures, which are not one fact stated twice."""
+    return _blocks(record, query=False)
+
+
+def conflict_query_keys(record: dict[str, Any]) -> list[str]:
+    """The blocks to look in for the statistics a record may disagree with."""
+    return _blocks(record, query=True)
 
 
 def conflicting(
@@ -188,20 +211,26 @@ def conflict_links(records: list[dict[str, Any]], copies: dict[str, str]) -> dic
     def states(doc: str, unit: str, value: float) -> bool:
         return (doc, unit, round(float(value), 9)) in stated
 
-    blocks: dict[tuple[str, str], list[int]] = {}
+    filed: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(records):
         for key in conflict_keys(r):
-            blocks.setdefault((r["unit"], key), []).append(i)
-    terms = {i: about(records[i]) for members in blocks.values() for i in members}
+            filed.setdefault((r["unit"], key), []).append(i)
+    terms: dict[int, About] = {}
+
+    def of(i: int) -> About:
+        if i not in terms:
+            terms[i] = about(records[i])
+        return terms[i]
+
     linked: dict[int, set[int]] = {}
-    tried: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if (i, j) in tried:
+    for i, r in enumerate(records):
+        seen: set[int] = set()
+        for key in conflict_query_keys(r):
+            for j in filed.get((r["unit"], key), ()):
+                if j == i or j in seen:
                     continue
-                tried.add((i, j))
-                if conflicting(records[i], records[j], terms[i], terms[j], copies, states):
+                seen.add(j)
+                if conflicting(r, records[j], of(i), of(j), copies, states):
                     linked.setdefault(i, set()).add(j)
                     linked.setdefault(j, set()).add(i)
     return linked

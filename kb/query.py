@@ -198,7 +198,7 @@ def links(
     {id: statistics of other works that contradict it directly}). The same figure comes from the
     groups ingest keeps (Store.figure_group_members); disagreements from the record's conflict
     blocks, or for most of the collection at once from linking it whole (cheaper then)."""
-    from kb.linking import about, conflict_keys, conflict_links, conflicting, original_first
+    from kb.linking import about, conflict_links, conflict_query_keys, conflicting, original_first
 
     ids = [r["id"] for r in records]
     also: dict[str, list[dict[str, Any]]] = {}
@@ -220,7 +220,7 @@ def links(
     for r in records:
         me = dict(r, doc_id=(r.get("doc") or {}).get("id"))
         v = abs(float(r["value"]))  # a disagreement is within a factor of 5 (kb.linking.conflicting)
-        keyed = store.statistics_keyed(r["unit"], conflict_keys(me), -5 * v, 5 * v) if v else []
+        keyed = store.statistics_keyed(r["unit"], conflict_query_keys(me), -5 * v, 5 * v) if v else []
         others = [x for x in keyed if x["id"] != r["id"] and abs(float(x["value"])) >= v / 5]
         copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
         mine = about(me)

@@ -590,7 +590,9 @@ def vary_numbers(folder: Path) -> None:
         )
 
 
-_WHO = re.compile(r"\b(?=(?:CIOs|CMOs|marketers|IT executives|IT execs|IT leaders|executives|brands|businesses)\b)")
+_WHO = re.compile(
+    r"\b(?=(?:CIOs|CMOs|marketers|IT executives|IT execs|IT leaders|executives|brands|businesses)\b)"
+)
 
 
 def vary_populations(folder: Path) -> None:

@@ -226,7 +226,7 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     db.executescript(
         "DROP TABLE record_sentences; DROP TABLE stat_keys; DROP TABLE statement_vectors;"
         " DROP TABLE stat_terms; DROP TABLE figure_groups; DROP TABLE figure_terms;"
-        " DROP INDEX statistics_value; DROP INDEX claims_kind; DROP INDEX documents_sha;"
+        " DROP INDEX statistics_value; DROP INDEX claims_kind; DROP INDEX documents_sha; DROP INDEX statistics_doc_value;"
         " DELETE FROM migrations WHERE name = 'm009_record_links';"
     )
     db.close()
@@ -238,3 +238,48 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     assert db.execute("SELECT count(*) FROM stat_keys").fetchone()[0] == keys
     assert db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall() == groups
     db.close()
+
+
+def test_conflict_blocks_miss_no_disagreement() -> None:
+    """Every pair of figures that disagree meets in a conflict block: the blocked search equals
+    testing all pairs, on random figures with one- and many-word populations and measures."""
+    import random
+
+    from kb.linking import about, conflict_keys, conflict_links, conflict_query_keys, conflicting
+
+    rng = random.Random(3)
+    words = ["nurses", "hospital", "rural", "school", "teachers", "senior", "chief", "officers"]
+    measures = ["had a flu shot", "said budgets are too small", "plan to retire", "", "expect raises"]
+    records = []
+    for n in range(300):
+        pop = " ".join(rng.sample(words, rng.choice([1, 1, 2, 3])))
+        records.append(
+            {
+                "id": f"s{n}",
+                "doc_id": f"d{n % 40}",
+                "unit": "percent",
+                "value": float(rng.choice([20, 25, 30, 44, 90])),
+                "population": pop,
+                "measure": rng.choice(measures) or None,
+                "sentence": f"sentence {n}",
+            }
+        )
+    stated = {(r["doc_id"], r["unit"], r["value"]) for r in records}
+
+    def states(doc: str, unit: str, value: float) -> bool:
+        return (doc, unit, value) in stated
+
+    brute: dict[int, set[int]] = {}
+    for i, a in enumerate(records):
+        for j, b in enumerate(records):
+            if i != j and conflicting(a, b, about(a), about(b), {}, states):
+                brute.setdefault(i, set()).add(j)
+    assert sum(len(v) for v in brute.values()) > 100
+    assert conflict_links(records, {}) == brute
+    filed: dict[str, set[int]] = {}
+    for j, b in enumerate(records):
+        for key in conflict_keys(b):
+            filed.setdefault(key, set()).add(j)
+    for i, a in enumerate(records):  # each record finds them all by its own look-up (kb stats QUERY)
+        found = set().union(*(filed.get(key, set()) for key in conflict_query_keys(a)))
+        assert brute.get(i, set()) <= found
