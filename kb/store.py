@@ -3,7 +3,7 @@ their vectors, statistics and claims, with FTS5 (BM25) over the passages.
 
 The schema is built by ordered, named migrations recorded in `migrations`;
 a shipped migration is never edited, a change is a new one. Writes of one
-document happen in one transaction, and the `generation` counter in `meta`
+document happen in one transaction (or a savepoint of its batch's), and the `generation` counter in `meta`
 goes up with every change to passages, so the faiss index (derived data,
 see `kb.index`) can tell when it is stale.
 """
@@ -17,7 +17,8 @@ import os
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -694,7 +695,8 @@ class Store:
 
         clean_sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
         statistics = list(statistics)
-        self.db.execute("BEGIN IMMEDIATE")
+        own = not self.db.in_transaction  # else a savepoint inside the caller's batch (`transaction`)
+        self.db.execute("BEGIN IMMEDIATE" if own else "SAVEPOINT document")
         try:
             dirty = self._figure_groups_of_docs(
                 "SELECT id FROM documents WHERE path = ? OR id = ?", (doc.path, doc.id)
@@ -785,9 +787,27 @@ class Store:
                 "INSERT OR REPLACE INTO statement_vectors VALUES (?, ?)", list((statement_keys or {}).items())
             )
             self._bump()
+            self.db.execute("COMMIT" if own else "RELEASE document")
+        except BaseException:
+            if own:
+                self.db.execute("ROLLBACK")
+            else:
+                self.db.execute("ROLLBACK TO document")
+                self.db.execute("RELEASE document")
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around a batch of documents: all of them are stored, or none.
+        One commit a batch rather than a document (the WAL then writes the pages the documents
+        share once): at 3,000 documents, commits were a fifth of ingest's own time."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
 
     def _link_records(self, doc_id: str, statistics: Sequence[Statistic]) -> None:

@@ -450,10 +450,9 @@ def store_pending(
 
 
 def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progress: Progress) -> int:
-    """Segment, extract, embed what is new, and store each document in its own transaction."""
+    """Segment, extract, embed what is new, and store the batch in one transaction (a savepoint a document)."""
     import numpy as np
 
-    from kb.cite import document_key
     from kb.extract.claims import extract_claims
     from kb.extract.stats import extract_statistics
     from kb.ingest.segment import segment
@@ -494,27 +493,44 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
     if prepared and store.get_meta("model") is None:  # (also when every vector was cached already)
         store.set_meta("model", embedder.name)
         store.set_meta("dim", str(embedder.dim))
-    for item, passages, plan, stats, claims in prepared:
-        pkeys, skeys, tkeys = plan.passage_keys, plan.sentence_keys, plan.statement_keys
-        doc = item.doc
-        store.replace_document(
-            doc,
-            encoding=item.encoding,
-            pipeline=pipeline,
-            citekey=document_key(doc.meta, doc.id, doc.path),
-            passages=passages,
-            passage_keys=pkeys,
-            sentence_keys=skeys,
-            new_vectors={
-                k: vectors[k] for k in {*pkeys, *tkeys.values()}.union(*map(set, skeys)) if k in vectors
-            },
-            statistics=stats,
-            claims=claims,
-            statement_keys=tkeys,
-            line_keys=item.line_keys,
-            shared_fp=item.shared_fp,
-            shared_keys=item.shared_keys,
-        )
-        progress.stage("storing")
-        progress.advance(1)
+    with store.transaction():  # the batch is stored whole, or not at all
+        for item, passages, plan, stats, claims in prepared:
+            _store_one(store, item, passages, plan, stats, claims, vectors, pipeline)
+            progress.stage("storing")
+            progress.advance(1)
     return len(missing)
+
+
+def _store_one(
+    store: Store,
+    item: Pending,
+    passages: Sequence[Any],
+    plan: Any,
+    stats: Sequence[Any],
+    claims: Sequence[Any],
+    vectors: dict[str, Any],
+    pipeline: str,
+) -> None:
+    """One prepared document and its new vectors, into the store."""
+    from kb.cite import document_key
+
+    pkeys, skeys, tkeys = plan.passage_keys, plan.sentence_keys, plan.statement_keys
+    doc = item.doc
+    store.replace_document(
+        doc,
+        encoding=item.encoding,
+        pipeline=pipeline,
+        citekey=document_key(doc.meta, doc.id, doc.path),
+        passages=passages,
+        passage_keys=pkeys,
+        sentence_keys=skeys,
+        new_vectors={
+            k: vectors[k] for k in {*pkeys, *tkeys.values()}.union(*map(set, skeys)) if k in vectors
+        },
+        statistics=stats,
+        claims=claims,
+        statement_keys=tkeys,
+        line_keys=item.line_keys,
+        shared_fp=item.shared_fp,
+        shared_keys=item.shared_keys,
+    )
