@@ -528,7 +528,7 @@ class KnowledgeBase:
         values, so "$1.2 billion" passes --min 1000000000. Each carries `also_in` (other documents
         that report the same figure, the original study first) and `disputed` (ids of statistics of
         other works that give another value for it)."""
-        from kb.query import links, rank_records, unit_filter, with_docs
+        from kb.query import links, unit_filter, with_docs
 
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
         stored_unit, code = unit_filter(self.store, unit, doc_id) if unit else (None, None)
@@ -539,17 +539,9 @@ class KnowledgeBase:
             else None
         )
         if query and (records is None or records):
-            records = rank_records(
-                self.store,
-                self.record_index(),
-                self.embedder,
-                self._encode_query(query),
-                query,
-                "statistic",
-                "sentence",
-                ("population", "measure"),
-                records,
-                limit=None if sort in ("value", "-value") else limit,
+            limit_ranked = None if sort in ("value", "-value") else limit
+            records = self._ranked(
+                query, "statistic", "sentence", ("population", "measure"), records, limit_ranked
             )
         assert records is not None
         if sort in ("value", "-value"):
@@ -569,6 +561,33 @@ class KnowledgeBase:
             )
             for r in records
         ]
+
+    def _ranked(
+        self,
+        query: str,
+        kind: str,
+        text_field: str,
+        own_fields: tuple[str, ...],
+        records: list[dict[str, Any]] | None,
+        limit: int | None,
+    ) -> list[dict[str, Any]]:
+        """Statistics or claims (`kind`) ranked by `query` through the record-sentence index
+        (kb.query.rank_records); `records`: a filtered set to rank, else the whole index."""
+        from kb.query import rank_records
+
+        qvec = self._encode_query(query)
+        return rank_records(
+            self.store,
+            self.record_index(),
+            self.embedder,
+            qvec,
+            query,
+            kind,
+            text_field,
+            own_fields,
+            records,
+            limit,
+        )
 
     def _encode_query(self, query: str) -> Any:
         """One query's vector, encoded on one thread (faster for one short text, kb.embed)."""
@@ -606,23 +625,13 @@ class KnowledgeBase:
     ) -> list[dict[str, Any]]:
         """Claim records, filtered in SQL by kind and speaker/organisation, ranked by relevance to
         `query` through the record-sentence index."""
-        from kb.query import rank_records, with_docs
+        from kb.query import with_docs
 
         doc_id = self.store.find_doc(_doc_ref(doc)).id if doc else None
         filtered = bool(doc_id or kind or speaker)
         records = self.store.claims_where(doc_id, kind, speaker) if filtered or not query else None
         if query and (records is None or records):
-            records = rank_records(
-                self.store,
-                self.record_index(),
-                self.embedder,
-                self._encode_query(query),
-                query,
-                "claim",
-                "text",
-                records=records,
-                limit=limit,
-            )
+            records = self._ranked(query, "claim", "text", (), records, limit)
         assert records is not None
         return with_docs(self.store, records[:limit] if limit else records)
 

@@ -1140,9 +1140,14 @@ class Store:
 
     def passage_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, vectors) of every passage, for building the faiss index."""
-        rows = self.db.execute(
-            "SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key ORDER BY p.rowid"
-        ).fetchall()
+        return self._id_vectors(
+            "SELECT p.rowid, v.data FROM passages p JOIN vectors v ON v.key = p.vector_key ORDER BY p.rowid",
+            dim,
+        )
+
+    def _id_vectors(self, sql: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of the (id, vector blob) rows of `sql`, as arrays for faiss."""
+        rows = self.db.execute(sql).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         vecs = np.zeros((len(rows), dim), dtype=np.float32)
         for i, r in enumerate(rows):
@@ -1212,15 +1217,11 @@ class Store:
 
     def record_sentence_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, vectors) of every sentence that holds a record, for building its faiss index."""
-        rows = self.db.execute(
+        return self._id_vectors(
             "SELECT s.rowid, v.data FROM sentences s JOIN vectors v ON v.key = s.vector_key"
-            " WHERE s.rowid IN (SELECT sentence_rowid FROM record_sentences) ORDER BY s.rowid"
-        ).fetchall()
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        vecs = np.zeros((len(rows), dim), dtype=np.float32)
-        for i, r in enumerate(rows):
-            vecs[i] = np.frombuffer(r[1], dtype=np.float32)
-        return ids, vecs
+            " WHERE s.rowid IN (SELECT sentence_rowid FROM record_sentences) ORDER BY s.rowid",
+            dim,
+        )
 
     def sentence_vectors_for(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
         rows = self._select_in(
