@@ -901,6 +901,12 @@ class Store:
                 linkable[sid] = None if found is None else self._linkable(found)
             return linkable[sid]
 
+        # the statistics to link are read at once (a document's figures are one another's candidates)
+        linkable.update(
+            (r[0], self._linkable(r))
+            for r in self._select_in(self._LINKABLE + " WHERE s.id IN ({keys})", todo)
+        )
+
         copy_of: dict[str, str | None] = {}
 
         def copy_groups(docs: Iterable[str]) -> dict[str, str]:
@@ -931,29 +937,38 @@ class Store:
                 sorted(ta[0]),
                 before=(a["unit"], value, *([*measures, ""] if measures else [])),
             )
-            candidates = [(o, g) for ids, g in grouped for o in ids.split(",")]
-            candidates += self.db.execute(  # (the value is compared below: this is the sentence index)
-                "SELECT t.stat_id, g.grp FROM stat_terms t JOIN figure_groups g ON g.stat_id = t.stat_id"
-                " WHERE t.sentence = ?",
-                (ta[2],),
-            ).fetchall()
+            # (group, its members) to try: same value and words, the same sentence, the same work
+            candidates = [(g, ids.split(",")) for ids, g in grouped]
+            candidates += [
+                (g, [o])
+                for o, g in self.db.execute(  # (the value is compared below: this is the sentence index)
+                    "SELECT t.stat_id, g.grp FROM stat_terms t JOIN figure_groups g ON g.stat_id = t.stat_id"
+                    " WHERE t.sentence = ?",
+                    (ta[2],),
+                )
+            ]
             if own_group:
-                candidates += self.db.execute(
-                    "SELECT s.id, g.grp FROM doc_groups d JOIN statistics s ON s.doc_id = d.doc_id"
-                    " JOIN figure_groups g ON g.stat_id = s.id WHERE d.grp = ? AND s.unit = ?"
-                    " AND s.value BETWEEN ? AND ?",
-                    (own_group, *near),
-                ).fetchall()
-            for other, grp in candidates:
-                if other == sid or find(grp) == find(sid):
-                    continue  # this group is joined already: one member of it is enough
-                theirs = row(other)
-                if theirs is None or quantity_key(theirs[0]) != quantity_key(a):
-                    continue
-                b, tb = theirs
-                if same_figure(a, b, ta, tb, copy_groups([a["doc_id"], b["doc_id"]])):
-                    x, y = find(sid), find(grp)
-                    parent[max(x, y)] = min(x, y)  # a group is named by its smallest id
+                candidates += [
+                    (g, [o])
+                    for o, g in self.db.execute(
+                        "SELECT s.id, g.grp FROM doc_groups d JOIN statistics s ON s.doc_id = d.doc_id"
+                        " JOIN figure_groups g ON g.stat_id = s.id WHERE d.grp = ? AND s.unit = ?"
+                        " AND s.value BETWEEN ? AND ?",
+                        (own_group, *near),
+                    )
+                ]
+            key = quantity_key(a)
+            for grp, others in candidates:
+                for other in others:
+                    if find(grp) == find(sid):
+                        break  # this group is joined already: one member of it is enough
+                    theirs = row(other) if other != sid else None
+                    if theirs is None or theirs[0]["doc_id"] == a["doc_id"] or quantity_key(theirs[0]) != key:
+                        continue
+                    b, tb = theirs
+                    if same_figure(a, b, ta, tb, copy_groups([a["doc_id"], b["doc_id"]])):
+                        x, y = find(sid), find(grp)
+                        parent[max(x, y)] = min(x, y)  # a group is named by its smallest id
         renamed = [(find(label), label) for label in parent if find(label) != label]
         self.db.executemany("UPDATE figure_groups SET grp = ? WHERE grp = ?", renamed)
 

@@ -119,6 +119,8 @@ def test_changes_and_their_direction(text: str, values: list[float], change: str
         "The meeting is on March 12, 2024 at 10 a.m.",
         "1. Open the lid and wait.",
         "See Table 2 and Fig. 3 for details.",
+        "In Study 2, participants were told nothing.",
+        "In survey 6,200, the CIO and the CMO agreed.",
         "COVID-19 cases were reported in the city.",
         "The 1990s were a decade of growth.",
         "A 401(k) plan is offered to staff.",

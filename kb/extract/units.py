@@ -246,7 +246,7 @@ LABEL_WORDS = (
     "flight room suite apt apartment unit building floor gate platform lane exit article rule title "
     "item items question questions ref ref. refs. reference references line lines sample samples "
     "experiment case patient site station plot zone district ward precinct episode season week "
-    "day round game act vol. vol volume issue number"
+    "day round game act vol. vol volume issue number survey surveys study studies wave trial cohort"
 ).split()
 
 # After these, a number in a name stays a name ("Fortune 500", "Boeing 777X", "S&P 500").
