@@ -89,12 +89,14 @@ def same_figure(a: dict[str, Any], b: dict[str, Any], ta: About, tb: About, copi
     da, db = a["doc_id"], b["doc_id"]
     if da == db:
         return False
+    return copies.get(da, da) == copies.get(db, db) or same_words(ta, tb)
+
+
+def same_words(ta: About, tb: About) -> bool:
+    """same_figure's test of what two figures are about: the same sentence, or the same population
+    (and measure, where both state one)."""
     (pa, ma, sa), (pb, mb, sb) = ta, tb
-    return (
-        copies.get(da, da) == copies.get(db, db)
-        or sa == sb
-        or (overlap(pa, pb) >= 0.5 and (not (ma and mb) or overlap(ma, mb) >= 0.5))
-    )
+    return sa == sb or (overlap(pa, pb) >= 0.5 and (not (ma and mb) or overlap(ma, mb) >= 0.5))
 
 
 def _blocks(record: dict[str, Any], query: bool) -> list[str]:

@@ -10,6 +10,8 @@ see `kb.index`) can tell when it is stale.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import logging
 import math
@@ -30,7 +32,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 M001_INITIAL = """
@@ -295,6 +297,55 @@ def _terms_row(record: dict[str, Any]) -> tuple[str, str, str, str]:
     return record["id"], " ".join(sorted(pop)), " ".join(sorted(measure)), content_id(sentence)
 
 
+M010_LINK_INDEXES = """
+        CREATE TABLE figure_cells (
+            unit TEXT NOT NULL,
+            value REAL NOT NULL,
+            term TEXT NOT NULL,
+            measure TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            stat_id TEXT NOT NULL REFERENCES statistics(id) ON DELETE CASCADE,
+            PRIMARY KEY (unit, value, term, measure, grp, stat_id)
+        ) WITHOUT ROWID;
+        INSERT INTO figure_cells
+        SELECT f.unit, f.value, f.term, f.measure, g.grp, f.stat_id
+        FROM figure_terms f JOIN figure_groups g ON g.stat_id = f.stat_id;
+        DROP TABLE figure_terms;
+        CREATE INDEX figure_cells_stat ON figure_cells(stat_id);
+        CREATE VIRTUAL TABLE stat_blocks USING fts5(keys, detail=none, columnsize=0)
+"""
+_STAT_BLOCKS_GONE = """
+        CREATE TRIGGER stat_blocks_gone AFTER DELETE ON statistics BEGIN
+            DELETE FROM stat_blocks WHERE rowid = old.rowid;
+        END
+"""
+
+
+def m010_link_indexes(db: sqlite3.Connection, index_dir: Path) -> None:
+    """Two link tables that cost a new document a bounded amount of work (see Store._cell_groups
+    and Store.statistics_keyed): figure_terms gains each row's figure group (figure_cells), and
+    the conflict blocks move from a B-tree of (unit, block, id) rows into a full-text index of
+    one row a statistic, whose postings SQLite appends rather than inserting into a B-tree."""
+    for statement in M010_LINK_INDEXES.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(_STAT_BLOCKS_GONE)
+    blocks: dict[int, list[str]] = {}
+    for rowid, unit, key in db.execute(
+        "SELECT s.rowid, k.unit, k.key FROM stat_keys k JOIN statistics s ON s.id = k.stat_id"
+    ):
+        blocks.setdefault(rowid, []).append(block_token(unit, key))
+    db.executemany(
+        "INSERT INTO stat_blocks(rowid, keys) VALUES (?, ?)", [(r, " ".join(t)) for r, t in blocks.items()]
+    )
+    db.execute("DROP TABLE stat_keys")
+
+
+def block_token(unit: str, key: str) -> str:
+    """A conflict block (kb.linking.conflict_keys, with its unit) as one full-text token."""
+    return "b" + hashlib.blake2b(f"{unit}\x1f{key}".encode(), digest_size=10).hexdigest()
+
+
 # Ordered, named migrations: (name, SQL script or a function of (connection, index directory)).
 # Append new ones; never edit a shipped one.
 MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] = [
@@ -307,6 +358,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m007_shared_lines", M007_SHARED_LINES),
     ("m008_copy_groups", M008_COPY_GROUPS),
     ("m009_record_links", m009_record_links),
+    ("m010_link_indexes", m010_link_indexes),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -811,7 +863,7 @@ class Store:
             raise
 
     def _link_records(self, doc_id: str, statistics: Sequence[Statistic]) -> None:
-        """The rows of record_sentences and stat_keys for one document's new records."""
+        """The rows of record_sentences, stat_blocks and figure_cells for one document's new records."""
         from kb.linking import conflict_keys
 
         for statement in _RECORD_SENTENCES.format(
@@ -820,16 +872,23 @@ class Store:
             if statement.strip():
                 self.db.execute(statement, {"doc": doc_id})
         records = [s.to_dict() for s in statistics]
+        rowids = dict(
+            self.db.execute("SELECT id, rowid FROM statistics WHERE doc_id = ?", (doc_id,)).fetchall()
+        )
         self.db.executemany(
-            "INSERT OR IGNORE INTO stat_keys VALUES (?, ?, ?)",
-            [(r["unit"], key, r["id"]) for r in records for key in conflict_keys(r)],
+            "INSERT OR REPLACE INTO stat_blocks(rowid, keys) VALUES (?, ?)",
+            [
+                (rowids[r["id"]], " ".join(block_token(r["unit"], k) for k in keys))
+                for r in records
+                if (keys := conflict_keys(r)) and r["id"] in rowids
+            ],
         )
         self.db.executemany(
             "INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records]
         )
-        self.db.executemany(
-            "INSERT OR IGNORE INTO figure_terms VALUES (?, ?, ?, ?, ?)",
-            [t for r in records for t in _figure_term_rows(r)],
+        self.db.executemany(  # each new statistic is its own group until it is linked
+            "INSERT OR IGNORE INTO figure_cells VALUES (?, ?, ?, ?, ?, ?)",
+            [(*t[:4], t[4], t[4]) for r in records for t in _figure_term_rows(r)],
         )
 
     # -- one figure in many documents --------------------------------------------
@@ -876,7 +935,7 @@ class Store:
         statistic is compared only with figures of its value that share a population word, its
         sentence or its copy group (the only ones kb.linking.same_figure can join it with), and
         with one member of a group at a time: the work does not grow with the collection."""
-        from kb.linking import quantity_key, same_figure
+        from kb.linking import quantity_key, same_figure, same_words
 
         members = [
             r[0]
@@ -886,6 +945,9 @@ class Store:
         if not todo:
             return
         self.db.executemany("INSERT OR REPLACE INTO figure_groups VALUES (?, ?)", [(i, i) for i in todo])
+        self.db.executemany(
+            "UPDATE figure_cells SET grp = stat_id WHERE stat_id = ?", [(i,) for i in members]
+        )
         parent: dict[str, str] = {}
 
         def find(label: str) -> str:
@@ -924,23 +986,13 @@ class Store:
             value = round(float(a["value"]), 9)
             near = (a["unit"], value - 1e-9, value + 1e-9)
             own_group = copy_groups([a["doc_id"]]).get(a["doc_id"])
-            measures = sorted(ta[1])
-            if measures:  # both state a measure: they must share a word of it, else pop words suffice
-                either = " AND f.measure IN (" + ",".join("?" * (len(measures) + 1)) + ")"
-            else:
-                either = ""
-            # one row a group, with its members that share the words: SQL scans, Python tests few
-            grouped = self._select_in(
-                "SELECT group_concat(DISTINCT f.stat_id), g.grp FROM figure_terms f"
-                " JOIN figure_groups g ON g.stat_id = f.stat_id"
-                " WHERE f.unit = ? AND f.value = ?" + either + " AND f.term IN ({keys}) GROUP BY g.grp",
-                sorted(ta[0]),
-                before=(a["unit"], value, *([*measures, ""] if measures else [])),
-            )
+            cells = [(p, m) for p in sorted(ta[0]) for m in [*sorted(ta[1]), ""]]
+            if not ta[1]:  # no measure: a figure of any measure may be the same
+                cells = [(p, None) for p in sorted(ta[0])]
             # (group, its members) to try: same value and words, the same sentence, the same work
-            candidates = [(g, ids.split(",")) for ids, g in grouped]
-            candidates += [
-                (g, [o])
+            grouped = self._cell_groups(a["unit"], value, cells, lambda g, sid=sid: find(g) == find(sid))
+            others: list[tuple[str, Iterable[tuple[str, Any]]]] = [
+                (g, [(o, None)])
                 for o, g in self.db.execute(  # (the value is compared below: this is the sentence index)
                     "SELECT t.stat_id, g.grp FROM stat_terms t JOIN figure_groups g ON g.stat_id = t.stat_id"
                     " WHERE t.sentence = ?",
@@ -948,8 +1000,8 @@ class Store:
                 )
             ]
             if own_group:
-                candidates += [
-                    (g, [o])
+                others += [
+                    (g, [(o, None)])
                     for o, g in self.db.execute(
                         "SELECT s.id, g.grp FROM doc_groups d JOIN statistics s ON s.doc_id = d.doc_id"
                         " JOIN figure_groups g ON g.stat_id = s.id WHERE d.grp = ? AND s.unit = ?"
@@ -958,10 +1010,12 @@ class Store:
                     )
                 ]
             key = quantity_key(a)
-            for grp, others in candidates:
-                for other in others:
+            for grp, members in itertools.chain(grouped, others):
+                for other, words in members:
                     if find(grp) == find(sid):
                         break  # this group is joined already: one member of it is enough
+                    if words is not None and not own_group and not same_words(ta, words):
+                        continue  # (not copies: same_figure needs the same words or sentence)
                     theirs = row(other) if other != sid else None
                     if theirs is None or theirs[0]["doc_id"] == a["doc_id"] or quantity_key(theirs[0]) != key:
                         continue
@@ -970,7 +1024,57 @@ class Store:
                         x, y = find(sid), find(grp)
                         parent[max(x, y)] = min(x, y)  # a group is named by its smallest id
         renamed = [(find(label), label) for label in parent if find(label) != label]
+        # (figure_cells by its members' ids, so it needs no index of groups of its own)
+        self.db.executemany(
+            "UPDATE figure_cells SET grp = ? WHERE stat_id IN (SELECT stat_id FROM figure_groups WHERE grp = ?)",
+            renamed,
+        )
         self.db.executemany("UPDATE figure_groups SET grp = ? WHERE grp = ?", renamed)
+
+    def _seek(self, column: str, where: str, key: tuple[Any, ...], after: str | None) -> str | None:
+        """The least `column` of figure_cells rows matching `where` (and above `after`): one index
+        seek, so a cell's distinct values are read without reading its rows."""
+        above = "" if after is None else f" AND {column} > ?"
+        found = self.db.execute(
+            f"SELECT {column} FROM figure_cells WHERE {where}{above} ORDER BY {column} LIMIT 1",
+            key if after is None else (*key, after),
+        ).fetchone()
+        return None if found is None else found[0]
+
+    def _cell_groups(
+        self, unit: str, value: float, cells: list[tuple[str, str | None]], joined: Callable[[str], bool]
+    ) -> Iterator[tuple[str, Iterator[tuple[str, Any]]]]:
+        """(group, its members in the cell with what they are about, read lazily) for each figure group with a statistic of
+        this value in one of the cells (population word, measure word; None: any measure). A cell
+        is read a group at a time, each by a seek past the one before; a group `joined` already
+        costs that seek and nothing more, however many statistics it holds."""
+        for term, measure in cells:
+            measures: Iterable[str] = [measure] if measure is not None else self._measures(unit, value, term)
+            for m in measures:
+                where = "unit = ? AND value = ? AND term = ? AND measure = ?"
+                key = (unit, value, term, m)
+                grp = self._seek("grp", where, key, None)
+                while grp is not None:
+                    if not joined(grp):
+                        rows = self.db.execute(
+                            "SELECT c.stat_id, t.pop, t.measure, t.sentence FROM figure_cells c"
+                            " JOIN stat_terms t ON t.stat_id = c.stat_id WHERE c.unit = ? AND c.value = ?"
+                            " AND c.term = ? AND c.measure = ? AND c.grp = ?",
+                            (*key, grp),
+                        )
+                        yield (
+                            grp,
+                            ((r[0], (frozenset(r[1].split()), frozenset(r[2].split()), r[3])) for r in rows),
+                        )
+                    grp = self._seek("grp", where, key, grp)
+
+    def _measures(self, unit: str, value: float, term: str) -> Iterator[str]:
+        """The distinct measure words of a cell's statistics, one seek each."""
+        key = (unit, value, term)
+        m = self._seek("measure", "unit = ? AND value = ? AND term = ?", key, None)
+        while m is not None:
+            yield m
+            m = self._seek("measure", "unit = ? AND value = ? AND term = ?", key, m)
 
     def touch_pipeline(self, doc_id: str, pipeline: str) -> None:
         """Record that a document was re-checked by a newer pipeline and nothing changed."""
@@ -1471,13 +1575,17 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Statistics of one unit, valued from `low` to `high`, that share a conflict block
         (kb.linking.conflict_keys) with `keys`."""
-        rows = self._select_in(
-            "SELECT DISTINCT s.id, s.data FROM stat_keys k JOIN statistics s ON s.id = k.stat_id"
-            " WHERE k.unit = ? AND s.value BETWEEN ? AND ? AND k.key IN ({keys})",
-            keys,
-            before=(unit, low, high),
-        )
-        return [_record(r[1]) for r in rows]
+        tokens = sorted({block_token(unit, k) for k in keys})
+        # (CROSS JOIN: the full-text match first; else SQLite may walk the value index and run
+        # the match once a row)
+        rows = []
+        for i in range(0, len(tokens), 200):
+            rows += self.db.execute(
+                "SELECT s.id, s.data FROM stat_blocks b CROSS JOIN statistics s ON s.rowid = b.rowid"
+                " WHERE stat_blocks MATCH ? AND s.unit = ? AND s.value BETWEEN ? AND ?",
+                (" OR ".join(tokens[i : i + 200]), unit, low, high),
+            ).fetchall()
+        return [_record(data) for data in dict(rows).values()]
 
     def figure_group_members(self, stat_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """For each statistic, the statistics that report the same figure (itself included)."""

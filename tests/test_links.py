@@ -221,13 +221,13 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     before = db.execute("SELECT count(*) FROM record_sentences").fetchone()[0]
     groups = db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall()
-    keys = db.execute("SELECT count(*) FROM stat_keys").fetchone()[0]
+    keys = db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0]
     assert before > 0 and keys > 0
     db.executescript(
-        "DROP TABLE record_sentences; DROP TABLE stat_keys; DROP TABLE statement_vectors;"
-        " DROP TABLE stat_terms; DROP TABLE figure_groups; DROP TABLE figure_terms;"
+        "DROP TABLE record_sentences; DROP TABLE stat_blocks; DROP TRIGGER stat_blocks_gone; DROP TABLE statement_vectors;"
+        " DROP TABLE stat_terms; DROP TABLE figure_groups;"
         " DROP INDEX statistics_value; DROP INDEX claims_kind; DROP INDEX documents_sha; DROP INDEX statistics_doc_value;"
-        " DELETE FROM migrations WHERE name = 'm009_record_links';"
+        " DELETE FROM migrations WHERE name IN ('m009_record_links', 'm010_link_indexes'); DROP TABLE figure_cells;"
     )
     db.close()
     result = runner.invoke(cli, ["stats", "transit budget", "--json"])
@@ -235,7 +235,7 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
     assert any("transit" in json.loads(line)["sentence"] for line in result.stdout.splitlines())
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     assert db.execute("SELECT count(*) FROM record_sentences").fetchone()[0] == before
-    assert db.execute("SELECT count(*) FROM stat_keys").fetchone()[0] == keys
+    assert db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0] == keys
     assert db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall() == groups
     db.close()
 
