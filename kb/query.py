@@ -224,7 +224,7 @@ def links(
         others = [x for x in keyed if x["id"] != r["id"] and abs(float(x["value"])) >= v / 5]
         copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
         mine = about(me)
-        terms = {x["id"]: about(x) for x in others}
+        terms = {x["id"]: x.pop("_about") for x in others}
         # `conflicting` asks last whether either document states the other's value: first find the
         # pairs that pass everything else, then read the values of only their documents, at once
         found = [x for x in others if conflicting(me, x, mine, terms[x["id"]], copies, lambda *_: False)]

@@ -1106,11 +1106,12 @@ class Store:
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of every page, and the full-text index's check of itself."""
         problems = [r[0] for r in self.db.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
-        try:
-            self.db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('integrity-check')")
-        except sqlite3.DatabaseError as exc:
-            if not any(w in str(exc) for w in ("readonly", "locked")):  # a writer at work: not damage
-                problems.append(f"full-text index: {exc}")
+        for table, what in (("passages_fts", "full-text index"), ("stat_blocks", "conflict-block index")):
+            try:
+                self.db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+            except sqlite3.DatabaseError as exc:
+                if not any(w in str(exc) for w in ("readonly", "locked")):  # a writer at work: not damage
+                    problems.append(f"{what}: {exc}")
         return problems
 
     # -- copies of one work -----------------------------------------------------
@@ -1574,18 +1575,24 @@ class Store:
         self, unit: str, keys: Sequence[str], low: float = -math.inf, high: float = math.inf
     ) -> list[dict[str, Any]]:
         """Statistics of one unit, valued from `low` to `high`, that share a conflict block
-        (kb.linking.conflict_keys) with `keys`."""
+        (kb.linking.conflict_keys) with `keys`; each with `_about`, its stored population and
+        measure terms."""
         tokens = sorted({block_token(unit, k) for k in keys})
         # (CROSS JOIN: the full-text match first; else SQLite may walk the value index and run
         # the match once a row)
-        rows = []
+        rows: dict[str, dict[str, Any]] = {}
         for i in range(0, len(tokens), 200):
-            rows += self.db.execute(
-                "SELECT s.id, s.data FROM stat_blocks b CROSS JOIN statistics s ON s.rowid = b.rowid"
+            for sid, data, pop, measure in self.db.execute(
+                "SELECT s.id, s.data, t.pop, t.measure FROM stat_blocks b CROSS JOIN statistics s"
+                " ON s.rowid = b.rowid JOIN stat_terms t ON t.stat_id = s.id"
                 " WHERE stat_blocks MATCH ? AND s.unit = ? AND s.value BETWEEN ? AND ?",
                 (" OR ".join(tokens[i : i + 200]), unit, low, high),
-            ).fetchall()
-        return [_record(data) for data in dict(rows).values()]
+            ):
+                if sid not in rows:
+                    rows[sid] = _record(data)
+                    # what it is about, as ingest computed it (kb.linking.about, without the sentence)
+                    rows[sid]["_about"] = (frozenset(pop.split()), frozenset(measure.split()), "")
+        return list(rows.values())
 
     def figure_group_members(self, stat_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """For each statistic, the statistics that report the same figure (itself included)."""
