@@ -706,11 +706,14 @@ class Store:
     def _citekey(self, base: str, doc_id: str) -> str:
         """`base`, or the first of base+a … base+zz free (BibTeX's 2019a, 2019b), else base-ID with
         as many id digits as it takes; looked up by range on the citekey index, not by a scan."""
+        # only base and base+a … base+zz are read: a base that thousands of documents share
+        # (a site's articles without an author) costs a range of at most 703 keys, not thousands
         taken = {
             r[0]
             for r in self.db.execute(
-                "SELECT citekey FROM documents WHERE citekey >= ? AND citekey < ? AND id != ?",
-                (base, base + "\U0010ffff", doc_id),
+                "SELECT citekey FROM documents WHERE citekey >= ? AND citekey < ? AND id != ?"
+                " AND length(citekey) <= ?",
+                (base, base + "\U0010ffff", doc_id, len(base) + 2),
             )
         }
         if base not in taken:
@@ -720,8 +723,11 @@ class Store:
             if base + suffix not in taken:
                 return base + suffix
         for n in range(6, len(doc_id) + 1):
-            if f"{base}-{doc_id[:n]}" not in taken:
-                return f"{base}-{doc_id[:n]}"
+            key = f"{base}-{doc_id[:n]}"
+            if not self.db.execute(
+                "SELECT 1 FROM documents WHERE citekey = ? AND id != ?", (key, doc_id)
+            ).fetchone():
+                return key
         return f"{base}-{doc_id}"
 
     def replace_document(
