@@ -283,3 +283,55 @@ def test_conflict_blocks_miss_no_disagreement() -> None:
     for i, a in enumerate(records):  # each record finds them all by its own look-up (kb stats QUERY)
         found = set().union(*(filed.get(key, set()) for key in conflict_query_keys(a)))
         assert brute.get(i, set()) <= found
+
+
+def test_linking_a_new_figure_does_not_read_every_copy_of_it(tmp_path: Path) -> None:
+    """A figure that many documents report is one group: linking one more document's figure reads
+    that group once (a seek), not every earlier report of it. Counted in SQLite VM steps of the
+    link work alone, with 8 and with 48 earlier reports: the same, give or take a little."""
+    import random
+
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+    from kb.store import Store
+
+    words = "amber basil cedar delta ember fjord grove harbor inlet juniper kestrel lumen".split()
+
+    def doc(n: int) -> str:
+        rng = random.Random(n)
+        filler = " ".join(rng.choice(words) + str(rng.randint(0, 99)) for _ in range(60))
+        return (
+            f"Report {n}\n\nThe survey found that 37 percent of marketing executives plan to raise "
+            f"budgets next year, a finding echoed in note {n}.\n\n{filler}.\n"
+        )
+
+    steps: dict[int, int] = {}
+    original = Store._relink_figures
+    for earlier in (8, 48):
+        folder = tmp_path / f"docs{earlier}"
+        folder.mkdir()
+        for n in range(earlier):
+            (folder / f"d{n:03d}.txt").write_text(doc(n))
+        kb = KnowledgeBase(tmp_path / f"idx{earlier}", embedder=FakeEmbedder())
+        kb.ingest([folder], jobs=1)
+        (folder / "new.txt").write_text(doc(999))
+        count = [0]
+
+        def counted(self, *args, count=count, **kwargs):  # type: ignore[no-untyped-def]
+            self.db.set_progress_handler(lambda: count.__setitem__(0, count[0] + 1) or 0, 100)
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.db.set_progress_handler(None, 100)
+
+        Store._relink_figures = counted  # type: ignore[method-assign]
+        try:
+            kb.ingest([folder], jobs=1)
+        finally:
+            Store._relink_figures = original  # type: ignore[method-assign]
+        groups = kb.store.figure_group_ids()
+        stat = next(s for s in kb.store.statistics() if "note 999" in s["sentence"])
+        assert sum(g == groups[stat["id"]] for g in groups.values()) == earlier + 1  # one group
+        kb.close()
+        steps[earlier] = count[0]
+    assert steps[48] <= 1.5 * steps[8], steps
