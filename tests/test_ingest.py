@@ -142,3 +142,39 @@ def test_rebuild_restores_everything(fake_kb: KnowledgeBase, corpus_copy: Path) 
     assert fake_kb.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == vectors
     assert fake_kb.store.get_meta("model") == fake_kb.embedder.name
     assert fake_kb.ask("what blocks collaboration").hits
+
+
+def test_grouped_batches_share_a_commit_and_a_failed_batch_undoes_only_itself(tmp_path: Path) -> None:
+    """Inside Store.grouped, stored batches wait for one commit (a reader sees them together);
+    a batch that fails is undone alone and the whole batches before and after it are committed;
+    once the commit is due, each batch commits."""
+    import sqlite3
+
+    from kb.store import Store
+
+    store = Store(tmp_path / "kb.sqlite")
+    reader = sqlite3.connect(tmp_path / "kb.sqlite")
+
+    def seen(key: str) -> bool:
+        return reader.execute("SELECT 1 FROM meta WHERE key = ?", (key,)).fetchone() is not None
+
+    with store.grouped(seconds=3600, docs=1000):
+        with store.transaction():
+            store.set_meta("a", "1")
+        assert not seen("a")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_meta("b", "1")
+            raise RuntimeError("the batch fails")
+        with store.transaction():
+            store.set_meta("c", "1")
+    assert seen("a") and seen("c") and not seen("b")
+    with store.grouped(seconds=0):
+        with store.transaction():
+            store.set_meta("d", "1")
+        assert seen("d")
+    with store.grouped(seconds=3600, docs=2):
+        with store.transaction(docs=2):
+            store.set_meta("e", "1")
+        assert seen("e")
+    reader.close()
+    store.close()

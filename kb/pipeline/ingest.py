@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH_DOCS = 32  # documents embedded and committed together
+BATCH_DOCS = 32  # documents embedded and stored together (one savepoint)
+COMMIT_SECONDS = 5.0  # stored batches commit together, at most this long after the first
+COMMIT_DOCS = 512  # or once this many documents wait
 LARGE_BYTES = 5 * 2**20  # files above this get a line before they are read
 LARGE_CHARS = 1_000_000  # sources above this get a line when cleaning keeps little of them
 
@@ -223,37 +225,39 @@ def ingest_paths(
                 (updated if item.was_there else added).append(item.doc.path)
             replaced = replaced or any(item.was_there for item in batch)
 
-    for (source, was_there, fp), (_, own), result in zip(waiting, tasks, results, strict=True):
-        if isinstance(result, work.Skipped):
-            skip(result.path, result.reason)
-            progress.advance(1)
-            continue
-        doc = result.doc
-        if len(source.text) > LARGE_CHARS and len(doc.text) < 0.05 * len(source.text) and on_note:
-            on_note(  # a cut this large is said, with what was kept
-                source.path,
-                f"kept {len(doc.text):,} of {len(source.text):,} characters as the article; "
-                "`kb show DOC --removed` lists the rest",
-            )
-        pending.append(Pending(doc, source.encoding, was_there, keys[source.path], fp, own, result))
-        flush()
-    # Stored documents outside these files whose shared lines changed are re-cleaned,
-    # if their source file is still what was ingested.
-    stale = {p: own for p, own in learned.stale.items() if p not in keys}
-    for path, old in store.lines_of(sorted(stale)).items():
-        own = stale[path]
-        try:
-            source = read_stored(path, store)
-        except InputError:
-            continue
-        result = work.prepare(source, own) if source.sha == old.sha else None
-        if isinstance(result, work.Prepared):
-            pending.append(
-                Pending(result.doc, source.encoding, True, old.keys, fingerprint(own), own, result)
-            )
-        elif isinstance(result, work.Skipped):
-            skip(result.path, result.reason)
-    flush(everything=True)
+    # batches share commits (Store.grouped): at most COMMIT_SECONDS of stored work waits for one
+    with store.grouped(COMMIT_SECONDS, COMMIT_DOCS):
+        for (source, was_there, fp), (_, own), result in zip(waiting, tasks, results, strict=True):
+            if isinstance(result, work.Skipped):
+                skip(result.path, result.reason)
+                progress.advance(1)
+                continue
+            doc = result.doc
+            if len(source.text) > LARGE_CHARS and len(doc.text) < 0.05 * len(source.text) and on_note:
+                on_note(  # a cut this large is said, with what was kept
+                    source.path,
+                    f"kept {len(doc.text):,} of {len(source.text):,} characters as the article; "
+                    "`kb show DOC --removed` lists the rest",
+                )
+            pending.append(Pending(doc, source.encoding, was_there, keys[source.path], fp, own, result))
+            flush()
+        # Stored documents outside these files whose shared lines changed are re-cleaned,
+        # if their source file is still what was ingested.
+        stale = {p: own for p, own in learned.stale.items() if p not in keys}
+        for path, old in store.lines_of(sorted(stale)).items():
+            own = stale[path]
+            try:
+                source = read_stored(path, store)
+            except InputError:
+                continue
+            result = work.prepare(source, own) if source.sha == old.sha else None
+            if isinstance(result, work.Prepared):
+                pending.append(
+                    Pending(result.doc, source.encoding, True, old.keys, fingerprint(own), own, result)
+                )
+            elif isinstance(result, work.Skipped):
+                skip(result.path, result.reason)
+        flush(everything=True)
     progress.close()
     if removed or replaced:  # only a replaced or removed one leaves garbage
         store.gc_vectors()
@@ -440,11 +444,12 @@ def store_pending(
     embedded = 0
     if total is not None:
         progress.start(total or len(pending), "embedding")
-    for lo in range(0, len(pending), BATCH_DOCS):
-        batch = pending[lo : lo + BATCH_DOCS]
-        embedded += _ingest_batch(target, batch, pipeline, progress)
-        for item in batch:
-            (updated if item.was_there else added).append(item.doc.path)
+    with target.store.grouped(COMMIT_SECONDS, COMMIT_DOCS):
+        for lo in range(0, len(pending), BATCH_DOCS):
+            batch = pending[lo : lo + BATCH_DOCS]
+            embedded += _ingest_batch(target, batch, pipeline, progress)
+            for item in batch:
+                (updated if item.was_there else added).append(item.doc.path)
     progress.close()
     return embedded
 
@@ -493,7 +498,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
     if prepared and store.get_meta("model") is None:  # (also when every vector was cached already)
         store.set_meta("model", embedder.name)
         store.set_meta("dim", str(embedder.dim))
-    with store.transaction():  # the batch is stored whole, or not at all
+    with store.transaction(len(prepared)):  # the batch is stored whole, or not at all
         for item, passages, plan, stats, claims in prepared:
             _store_one(store, item, passages, plan, stats, claims, vectors, pipeline)
             progress.stage("storing")
