@@ -335,3 +335,53 @@ def test_linking_a_new_figure_does_not_read_every_copy_of_it(tmp_path: Path) -> 
         kb.close()
         steps[earlier] = count[0]
     assert steps[48] <= 1.5 * steps[8], steps
+
+
+def test_an_index_of_schema_9_gets_figure_cells_and_conflict_blocks(runner: CliRunner) -> None:
+    """An index kb wrote before migration m010_link_indexes (figure_terms and stat_keys) is upgraded
+    on open, and `kb stats` gives the same links and disagreements as before."""
+    import sqlite3
+
+    from kb.linking import conflict_keys
+
+    def stats() -> list[dict]:
+        result = runner.invoke(cli, ["stats", "transit budget", "--json"])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    before = stats()
+    assert any(r["disputed"] for r in before) and any(r["also_in"] for r in before)
+    db = sqlite3.connect(Path("index") / "kb.sqlite")
+    groups = db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall()
+    blocks = db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0]
+    records = [json.loads(d) for (d,) in db.execute("SELECT data FROM statistics")]
+    db.executescript(  # the two tables as schema 9 had them, from what schema 10 holds
+        "CREATE TABLE figure_terms (unit TEXT NOT NULL, value REAL NOT NULL, term TEXT NOT NULL,"
+        " measure TEXT NOT NULL, stat_id TEXT NOT NULL REFERENCES statistics(id) ON DELETE CASCADE,"
+        " PRIMARY KEY (unit, value, term, measure, stat_id)) WITHOUT ROWID;"
+        " INSERT INTO figure_terms SELECT unit, value, term, measure, stat_id FROM figure_cells;"
+        " CREATE INDEX figure_terms_stat ON figure_terms(stat_id);"
+        " CREATE TABLE stat_keys (unit TEXT NOT NULL, key TEXT NOT NULL, stat_id TEXT NOT NULL"
+        " REFERENCES statistics(id) ON DELETE CASCADE, PRIMARY KEY (unit, key, stat_id)) WITHOUT ROWID;"
+        " CREATE INDEX stat_keys_stat ON stat_keys(stat_id);"
+        " DROP TABLE figure_cells; DROP TABLE stat_blocks; DROP TRIGGER stat_blocks_gone;"
+        " DELETE FROM migrations WHERE name = 'm010_link_indexes';"
+        " UPDATE meta SET value = '9' WHERE key = 'schema_version';"
+    )
+    db.executemany(
+        "INSERT INTO stat_keys VALUES (?, ?, ?)",
+        [(r["unit"], k, r["id"]) for r in records for k in conflict_keys(r)],
+    )
+    db.commit()
+    db.close()
+    assert stats() == before
+    db = sqlite3.connect(Path("index") / "kb.sqlite")
+    assert db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall() == groups
+    assert db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0] == blocks > 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('figure_terms', 'stat_keys')"
+        ).fetchone()[0]
+        == 0
+    )
+    db.close()
