@@ -841,8 +841,8 @@ class Store:
                     for c in claims
                 ],
             )
-            self._link_records(doc.id, statistics)
-            self._relink_figures([st.id for st in statistics], dirty)
+            cells = self._link_records(doc.id, statistics)
+            self._relink_figures([st.id for st in statistics], dirty, cells)
             self.db.executemany(
                 "INSERT OR REPLACE INTO statement_vectors VALUES (?, ?)", list((statement_keys or {}).items())
             )
@@ -907,8 +907,9 @@ class Store:
                     self.db.execute("ROLLBACK")
                     raise
 
-    def _link_records(self, doc_id: str, statistics: Sequence[Statistic]) -> None:
-        """The rows of record_sentences, stat_blocks and figure_cells for one document's new records."""
+    def _link_records(self, doc_id: str, statistics: Sequence[Statistic]) -> list[tuple[Any, ...]]:
+        """The rows of record_sentences, stat_blocks and stat_terms for one document's new records;
+        their figure_cells rows are returned, to be stored once their groups are known."""
         from kb.linking import conflict_keys
 
         for statement in _RECORD_SENTENCES.format(
@@ -931,10 +932,7 @@ class Store:
         self.db.executemany(
             "INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records]
         )
-        self.db.executemany(  # each new statistic is its own group until it is linked
-            "INSERT OR IGNORE INTO figure_cells VALUES (?, ?, ?, ?, ?, ?)",
-            [(*t[:4], t[4], t[4]) for r in records for t in _figure_term_rows(r)],
-        )
+        return [t for r in records for t in _figure_term_rows(r)]
 
     # -- one figure in many documents --------------------------------------------
     # figure_groups holds each statistic's group of statistics that report one figure (kb.linking
@@ -974,7 +972,9 @@ class Store:
             r[0] for r in self._select_in("SELECT grp FROM figure_groups WHERE stat_id IN ({keys})", stat_ids)
         }
 
-    def _relink_figures(self, fresh: Sequence[str], dirty: Iterable[str]) -> None:
+    def _relink_figures(
+        self, fresh: Sequence[str], dirty: Iterable[str], new_cells: Sequence[tuple[Any, ...]] = ()
+    ) -> None:
         """Bring figure_groups up to date for new statistics (`fresh`) and groups that may have
         split (`dirty`: their members are linked anew), inside the caller's transaction. A
         statistic is compared only with figures of its value that share a population word, its
@@ -1075,6 +1075,12 @@ class Store:
             renamed,
         )
         self.db.executemany("UPDATE figure_groups SET grp = ? WHERE grp = ?", renamed)
+        # a new document's cells are stored last, under their groups: written once, not renamed.
+        # (Its statistics are not one another's candidates, so none of them had to find the others.)
+        self.db.executemany(
+            "INSERT OR IGNORE INTO figure_cells VALUES (?, ?, ?, ?, ?, ?)",
+            [(*t[:4], find(t[4]), t[4]) for t in new_cells],
+        )
 
     def _seek(self, column: str, where: str, key: tuple[Any, ...], after: str | None) -> str | None:
         """The least `column` of figure_cells rows matching `where` (and above `after`): one index
