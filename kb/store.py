@@ -708,27 +708,30 @@ class Store:
     def _citekey(self, base: str, doc_id: str) -> str:
         """`base`, or the first of base+a … base+zz free (BibTeX's 2019a, 2019b), else base-ID with
         as many id digits as it takes; looked up by range on the citekey index, not by a scan."""
-        # only base and base+a … base+zz are read: a base that thousands of documents share
-        # (a site's articles without an author) costs a range of at most 703 keys, not thousands
-        taken = {
-            r[0]
-            for r in self.db.execute(
-                "SELECT citekey FROM documents WHERE citekey >= ? AND citekey < ? AND id != ?"
-                " AND length(citekey) <= ?",
-                (base, base + "\U0010ffff", doc_id, len(base) + 2),
-            )
-        }
-        if base not in taken:
-            return base
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        for suffix in [*letters, *(a + b for a in letters for b in letters)]:
-            if base + suffix not in taken:
-                return base + suffix
-        for n in range(6, len(doc_id) + 1):
-            key = f"{base}-{doc_id[:n]}"
-            if not self.db.execute(
+
+        def free(key: str) -> bool:
+            return not self.db.execute(
                 "SELECT 1 FROM documents WHERE citekey = ? AND id != ?", (key, doc_id)
-            ).fetchone():
+            ).fetchone()
+
+        if free(base):
+            return base
+        # only base+a … base+zz are read, and not even those once all 702 are taken: a base that
+        # thousands of documents share (a site's articles without an author) costs a count
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        suffixes = [*letters, *(a + b for a in letters for b in letters)]
+        span = (
+            "SELECT {what} FROM documents WHERE citekey > ? AND citekey < ? AND id != ?"
+            " AND (substr(citekey, ?) GLOB '[a-z]' OR substr(citekey, ?) GLOB '[a-z][a-z]')"
+        )
+        args = (base, base + "\U0010ffff", doc_id, len(base) + 1, len(base) + 1)
+        if self.db.execute(span.format(what="count(*)"), args).fetchone()[0] < len(suffixes):
+            taken = {r[0] for r in self.db.execute(span.format(what="citekey"), args)}
+            for suffix in suffixes:
+                if base + suffix not in taken:
+                    return base + suffix
+        for n in range(6, len(doc_id) + 1):
+            if free(key := f"{base}-{doc_id[:n]}"):
                 return key
         return f"{base}-{doc_id}"
 
