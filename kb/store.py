@@ -33,7 +33,7 @@ from kb.records import Claim, CleanDoc, DocInfo, Passage, Statistic
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 M001_INITIAL = """
@@ -342,6 +342,28 @@ def m010_link_indexes(db: sqlite3.Connection, index_dir: Path) -> None:
     db.execute("DROP TABLE stat_keys")
 
 
+def m011_sentence_cells(db: sqlite3.Connection, index_dir: Path) -> None:
+    """The same sentence becomes a figure cell (SENTENCE_CELL): a figure that many documents
+    quote in one sentence costs a new copy one seek, where the sentence index returned them all."""
+    db.executemany(
+        "INSERT OR IGNORE INTO figure_cells VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (unit, round(float(value), 9), SENTENCE_CELL + sentence, "", grp, sid)
+            for sid, unit, value, sentence, grp in db.execute(
+                "SELECT s.id, s.unit, s.value, t.sentence, g.grp FROM statistics s"
+                " JOIN stat_terms t ON t.stat_id = s.id JOIN figure_groups g ON g.stat_id = s.id"
+            )
+        ],
+    )
+    db.execute("DROP INDEX stat_terms_sentence")
+
+
+# A figure_cells term that is a sentence key (stat_terms.sentence), not a population word: the
+# figures of one value stated in the same sentence are one figure whatever their words
+# (kb.linking.same_figure), and this cell finds them.
+SENTENCE_CELL = "\x1fs:"
+
+
 def block_token(unit: str, key: str) -> str:
     """A conflict block (kb.linking.conflict_keys, with its unit) as one full-text token."""
     return "b" + hashlib.blake2b(f"{unit}\x1f{key}".encode(), digest_size=10).hexdigest()
@@ -360,6 +382,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[sqlite3.Connection, Path], None]]] =
     ("m008_copy_groups", M008_COPY_GROUPS),
     ("m009_record_links", m009_record_links),
     ("m010_link_indexes", m010_link_indexes),
+    ("m011_sentence_cells", m011_sentence_cells),
 ]
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -932,10 +955,12 @@ class Store:
                 if (keys := conflict_keys(r)) and r["id"] in rowids
             ],
         )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", [_terms_row(r) for r in records]
-        )
-        return [t for r in records for t in _figure_term_rows(r)]
+        terms = [_terms_row(r) for r in records]
+        self.db.executemany("INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", terms)
+        return [t for r in records for t in _figure_term_rows(r)] + [
+            (r["unit"], round(float(r["value"]), 9), SENTENCE_CELL + t[3], "", r["id"])
+            for r, t in zip(records, terms, strict=True)
+        ]
 
     # -- one figure in many documents --------------------------------------------
     # figure_groups holds each statistic's group of statistics that report one figure (kb.linking
@@ -1034,19 +1059,15 @@ class Store:
             value = round(float(a["value"]), 9)
             near = (a["unit"], value - 1e-9, value + 1e-9)
             own_group = copy_groups([a["doc_id"]]).get(a["doc_id"])
-            cells = [(p, m) for p in sorted(ta[0]) for m in [*sorted(ta[1]), ""]]
+            cells: list[tuple[str, str | None]] = [
+                (p, m) for p in sorted(ta[0]) for m in [*sorted(ta[1]), ""]
+            ]
             if not ta[1]:  # no measure: a figure of any measure may be the same
                 cells = [(p, None) for p in sorted(ta[0])]
-            # (group, its members) to try: same value and words, the same sentence, the same work
+            cells.append((SENTENCE_CELL + ta[2], ""))  # and one stated in the same sentence
+            # (group, its members) to try: same value and words or sentence (cells), the same work
             grouped = self._cell_groups(a["unit"], value, cells, lambda g, sid=sid: find(g) == find(sid))
-            others: list[tuple[str, Iterable[tuple[str, Any]]]] = [
-                (g, [(o, None)])
-                for o, g in self.db.execute(  # (the value is compared below: this is the sentence index)
-                    "SELECT t.stat_id, g.grp FROM stat_terms t JOIN figure_groups g ON g.stat_id = t.stat_id"
-                    " WHERE t.sentence = ?",
-                    (ta[2],),
-                )
-            ]
+            others: list[tuple[str, Iterable[tuple[str, Any]]]] = []
             if own_group:
                 others += [
                     (g, [(o, None)])

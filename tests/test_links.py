@@ -227,7 +227,7 @@ def test_an_index_from_before_record_links_is_migrated(runner: CliRunner, tmp_pa
         "DROP TABLE record_sentences; DROP TABLE stat_blocks; DROP TRIGGER stat_blocks_gone; DROP TABLE statement_vectors;"
         " DROP TABLE stat_terms; DROP TABLE figure_groups;"
         " DROP INDEX statistics_value; DROP INDEX claims_kind; DROP INDEX documents_sha; DROP INDEX statistics_doc_value;"
-        " DELETE FROM migrations WHERE name IN ('m009_record_links', 'm010_link_indexes'); DROP TABLE figure_cells;"
+        " DELETE FROM migrations WHERE name IN ('m009_record_links', 'm010_link_indexes', 'm011_sentence_cells'); DROP TABLE figure_cells;"
     )
     db.close()
     result = runner.invoke(cli, ["stats", "transit budget", "--json"])
@@ -354,18 +354,21 @@ def test_an_index_of_schema_9_gets_figure_cells_and_conflict_blocks(runner: CliR
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     groups = db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall()
     blocks = db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0]
+    cells = db.execute("SELECT * FROM figure_cells ORDER BY stat_id, term, measure").fetchall()
     records = [json.loads(d) for (d,) in db.execute("SELECT data FROM statistics")]
     db.executescript(  # the two tables as schema 9 had them, from what schema 10 holds
         "CREATE TABLE figure_terms (unit TEXT NOT NULL, value REAL NOT NULL, term TEXT NOT NULL,"
         " measure TEXT NOT NULL, stat_id TEXT NOT NULL REFERENCES statistics(id) ON DELETE CASCADE,"
         " PRIMARY KEY (unit, value, term, measure, stat_id)) WITHOUT ROWID;"
-        " INSERT INTO figure_terms SELECT unit, value, term, measure, stat_id FROM figure_cells;"
+        " INSERT INTO figure_terms SELECT unit, value, term, measure, stat_id FROM figure_cells"
+        " WHERE substr(term, 1, 1) != char(31);"
+        " CREATE INDEX stat_terms_sentence ON stat_terms(sentence);"
         " CREATE INDEX figure_terms_stat ON figure_terms(stat_id);"
         " CREATE TABLE stat_keys (unit TEXT NOT NULL, key TEXT NOT NULL, stat_id TEXT NOT NULL"
         " REFERENCES statistics(id) ON DELETE CASCADE, PRIMARY KEY (unit, key, stat_id)) WITHOUT ROWID;"
         " CREATE INDEX stat_keys_stat ON stat_keys(stat_id);"
         " DROP TABLE figure_cells; DROP TABLE stat_blocks; DROP TRIGGER stat_blocks_gone;"
-        " DELETE FROM migrations WHERE name = 'm010_link_indexes';"
+        " DELETE FROM migrations WHERE name IN ('m010_link_indexes', 'm011_sentence_cells');"
         " UPDATE meta SET value = '9' WHERE key = 'schema_version';"
     )
     db.executemany(
@@ -378,6 +381,7 @@ def test_an_index_of_schema_9_gets_figure_cells_and_conflict_blocks(runner: CliR
     db = sqlite3.connect(Path("index") / "kb.sqlite")
     assert db.execute("SELECT stat_id, grp FROM figure_groups ORDER BY 1").fetchall() == groups
     assert db.execute("SELECT count(*) FROM stat_blocks").fetchone()[0] == blocks > 0
+    assert db.execute("SELECT * FROM figure_cells ORDER BY stat_id, term, measure").fetchall() == cells
     assert (
         db.execute(
             "SELECT count(*) FROM sqlite_master WHERE name IN ('figure_terms', 'stat_keys')"
