@@ -886,17 +886,9 @@ class Store:
     def transaction(self, docs: int = 1) -> Iterator[None]:
         """A batch of `docs` documents, stored whole or not at all: its own write transaction, or
         inside grouped() a savepoint of the group's transaction, which commits when it is due."""
-        group = self._group
-        if group is None:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                self.db.execute("COMMIT")
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-            return
+        # not grouped: a group of its own, due at once (a caller's open transaction is the caller's)
+        own = self._group is None and not self.db.in_transaction
+        group = self._group or {"seconds": 0.0 if own else math.inf, "docs": 0, "since": 0.0, "stored": 0}
         if not self.db.in_transaction:
             self.db.execute("BEGIN IMMEDIATE")
             group["since"], group["stored"] = time.monotonic(), 0
@@ -908,9 +900,12 @@ class Store:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK TO batch")
                 self.db.execute("RELEASE batch")
+                if own:
+                    self.db.execute("ROLLBACK")
             raise
         group["stored"] += docs
-        if group["stored"] >= group["docs"] or time.monotonic() - group["since"] >= group["seconds"]:
+        due = group["stored"] >= group["docs"] > 0 or time.monotonic() - group["since"] >= group["seconds"]
+        if due and self.db.in_transaction:
             self.db.execute("COMMIT")
 
     @contextmanager

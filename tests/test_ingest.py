@@ -176,5 +176,12 @@ def test_grouped_batches_share_a_commit_and_a_failed_batch_undoes_only_itself(tm
         with store.transaction(docs=2):
             store.set_meta("e", "1")
         assert seen("e")
+    with pytest.raises(RuntimeError), store.transaction():  # not grouped: its own transaction
+        store.set_meta("f", "1")
+        raise RuntimeError("the batch fails")
+    assert not seen("f") and not store.db.in_transaction
+    with store.transaction():
+        store.set_meta("g", "1")
+    assert seen("g") and not store.db.in_transaction
     reader.close()
     store.close()
