@@ -952,10 +952,12 @@ class Store:
         )
         terms = [_terms_row(r) for r in records]
         self.db.executemany("INSERT OR REPLACE INTO stat_terms VALUES (?, ?, ?, ?)", terms)
-        return [t for r in records for t in _figure_term_rows(r)] + [
-            (r["unit"], round(float(r["value"]), 9), SENTENCE_CELL + t[3], "", r["id"])
-            for r, t in zip(records, terms, strict=True)
-        ]
+        cells = []
+        for r, (sid, pop, measure, sentence) in zip(records, terms, strict=True):
+            value = round(float(r["value"]), 9)  # the rows of _figure_term_rows, from the same terms
+            cells += [(r["unit"], value, p, m, sid) for p in pop.split() for m in measure.split() or [""]]
+            cells.append((r["unit"], value, SENTENCE_CELL + sentence, "", sid))
+        return cells
 
     # -- one figure in many documents --------------------------------------------
     # figure_groups holds each statistic's group of statistics that report one figure (kb.linking
