@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from kb.extract import entity
 from kb.extract import units as tables
 from kb.extract.quantities import Quantity, find_quantities, parse_number
 from kb.ingest.segment import blocks, sentence_spans
@@ -218,6 +219,8 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                     population = _population(
                         sentence, q, unit, noun_phrase, comparative, versus_pair, last_population, subject
                     )
+                    if population is None:  # no rule matched: the ranker names the measured entity
+                        population = entity.measured_entity(sentence, q.start, q.end, unit)
                 if population:
                     last_population = population
                 attributed = (
@@ -442,8 +445,8 @@ def _population(
         np = _first_rule(_MEASUREMENT_RULES, sentence, before, nxt, unit)
         if np:
             return np
-        if subject and _good_np(subject):
-            return subject
+        if subject and _good_np(subject) and subject not in sentence[q.start : q.end]:
+            return subject  # not "nm" for "4 nm was typical": the figure's own unit is no subject
         return _nearest_np(before)
     np = _first_rule(_SHARE_RULES, sentence, before, nxt, unit)
     if np:
@@ -487,6 +490,10 @@ def _good_np(np: str) -> bool:
     return not _PRONOUN.match(np) and np.lower() not in ("it", "that", "which", "this", "what", "who")
 
 
+_PREPOSITIONS = frozenset(
+    "near at in on over under above below across around within during after before from to into "
+    "onto through by for with without between among along beside behind beyond inside outside".split()
+)
 _UNIT_WORDS = {w.lower() for written, _ in tables.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
 
 
@@ -516,8 +523,12 @@ def _modifies(sentence: str, before: str, nxt: str, unit: str) -> str | None:
         words.pop(0)  # "176 hp 2.5-liter four-cylinder gas engine"
     if not words or not re.match(r"[\s-]", nxt[:1] or "x") or not re.match(r"[a-z]", words[0]):
         return None
-    if words[0].lower() in _STOP or words[0].lower() in ("a", "an", "the"):
-        return None
+    if (
+        words[0].lower() in _STOP
+        or words[0].lower() in _PREPOSITIONS
+        or words[0].lower() in ("a", "an", "the")
+    ):
+        return None  # "450 K near the vent": a place follows, not the noun the figure modifies
     np = _clean_np(words[:5])
     if not np:
         return None

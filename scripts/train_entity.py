@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Fit the measured-entity ranker's weights on MeasEval train and report its cross-validated accuracy.
+
+    scripts/train_entity.py ../shared/eval/measeval [--folds 5] [--write]
+
+Figures are matched to gold quantities as `score.py quantities` does (overlapping spans); the
+accuracy is the scorer's (token F1 >= 0.5 with the gold entity), for the rules alone and for the
+ranker on held-out documents (grouped k-fold). `--write` refits on every document and writes
+`kb/extract/entity_weights.json`. Needs numpy, scipy and scikit-learn (sentence-transformers installs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.model_selection import GroupKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb.extract import entity
+from kb.extract.stats import extract_statistics
+from kb.records import CleanDoc, Metadata
+
+
+def examples(root: Path) -> list[dict]:
+    """One example per gold quantity with an entity that a kb record overlaps (rules' population kept)."""
+    entity.WEIGHTS = Path("/nonexistent")  # the rules' choice, as the ranker sees it at run time
+    entity.weights.cache_clear()
+    gold = [json.loads(line) for line in (root / "train.jsonl").open(encoding="utf-8")]
+    by_doc = defaultdict(list)
+    for g in gold:
+        by_doc[g["doc"]].append(g)
+    rows = []
+    for doc, golds in sorted(by_doc.items()):
+        text = (root / "train" / doc).read_text(encoding="utf-8")
+        stats = extract_statistics(CleanDoc(path=doc, kind="txt", sha="0" * 64, text=text, meta=Metadata()))
+        used: set[int] = set()
+        for g in golds:
+            overlaps = [
+                (min(st.end, g["end"]) - max(st.start, g["start"]), k)
+                for k, st in enumerate(stats)
+                if k not in used and min(st.end, g["end"]) > max(st.start, g["start"])
+            ]
+            if not overlaps:
+                continue
+            k = max(overlaps)[1]
+            used.add(k)
+            st = stats[k]
+            if not g.get("entity"):
+                continue
+            spans, feats = entity.candidates(
+                st.sentence, st.start - st.sentence_start, st.end - st.sentence_start, st.unit
+            )
+            gains = [entity.token_f1(st.sentence[a:b], g["entity"]["text"]) for a, b in spans]
+            rows.append(
+                {
+                    "doc": doc,
+                    "ranked": st.population is None,
+                    "rule_ok": entity.token_f1(st.population, g["entity"]["text"]) >= 0.5,
+                    "feats": feats,
+                    "ok": [x >= 0.5 for x in gains],
+                }
+            )
+    return rows
+
+
+def fit(rows: list[dict], l2: float, min_count: int) -> dict[str, float]:
+    """Weights minimising the softmax loss of each figure's right candidates, with an L2 penalty.
+
+    A feature seen with fewer than `min_count` figures gets no weight: it would only memorise them.
+    """
+    seen = Counter(x for r in rows for x in set().union(*r["feats"]))
+    keep = {x for x, c in seen.items() if c >= min_count}
+    samples, y, gid = [], [], []
+    for g, r in enumerate(row for row in rows if any(row["ok"])):
+        samples += [dict.fromkeys(sorted(keep.intersection(f)), 1) for f in r["feats"]]
+        y += r["ok"]
+        gid += [g] * len(r["feats"])
+    vec = DictVectorizer()
+    matrix = vec.fit_transform(samples).tocsr()
+    y, gid = np.array(y, float), np.array(gid)
+    groups = gid.max() + 1
+
+    def loss(w):
+        z = matrix @ w
+        top = np.full(groups, -np.inf)
+        np.maximum.at(top, gid, z)
+        e = np.exp(z - top[gid])
+        den, num = np.bincount(gid, e, groups), np.bincount(gid, e * y, groups)
+        value = -(np.log(num) - np.log(den)).sum() + l2 * w @ w / 2
+        grad = matrix.T @ (e / den[gid] - e * y / num[gid]) + l2 * w
+        return value, grad
+
+    w = minimize(loss, np.zeros(matrix.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return {name: float(v) for name, v in zip(vec.get_feature_names_out(), w) if abs(v) >= 1e-3}
+
+
+def right(row: dict, table: dict[str, float]) -> bool:
+    """Whether kb's population is right for this figure: the rules', or the ranker's where they name none."""
+    if not row["ranked"] or not row["feats"]:
+        return row["rule_ok"]
+    scores = [sum(table.get(x, 0.0) for x in f) for f in row["feats"]]
+    return row["ok"][int(np.argmax(scores))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("measeval", type=Path, help="folder with train.jsonl and train/")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--l2", type=float, default=0.3)
+    ap.add_argument("--min-count", type=int, default=5, help="figures a feature must occur with")
+    ap.add_argument("--write", action="store_true", help="refit on all documents and write the weights")
+    args = ap.parse_args()
+    rows = examples(args.measeval)
+    docs = [r["doc"] for r in rows]
+    held, ranker_alone = [], []
+    for train, test in GroupKFold(args.folds).split(rows, groups=docs):
+        table = fit([rows[k] for k in train], args.l2, args.min_count)
+        held += [right(rows[k], table) for k in test]
+        ranker_alone += [right({**rows[k], "ranked": True}, table) for k in test]
+    rules = np.mean([r["rule_ok"] for r in rows])
+    cv = float(np.mean(held))
+    alone = float(np.mean(ranker_alone))
+    print(
+        f"{len(rows)} figures with a gold entity ({sum(r['ranked'] for r in rows)} where the rules name none): "
+        f"rules {rules:.3f}, rules + ranker {cv:.3f}, ranker alone {alone:.3f} ({args.folds}-fold, by document)"
+    )
+    if args.write:
+        table = fit(rows, args.l2, args.min_count)
+        fitted = float(np.mean([right(r, table) for r in rows]))
+        print(f"refit on all {len(set(docs))} documents: {len(table)} weights, accuracy on them {fitted:.3f}")
+        out = {
+            "about": "kb measured-entity ranker (kb/extract/entity.py), fitted by scripts/train_entity.py "
+            "on MeasEval train (SemEval-2021 Task 8, CC BY 4.0); the table holds feature weights only, no text.",
+            "fitted": date.today().isoformat(),
+            "examples": len(rows),
+            "cross_validated_accuracy": round(cv, 4),
+            "cross_validated_accuracy_ranker_alone": round(alone, 4),
+            "rules_accuracy": round(float(rules), 4),
+            "l2": args.l2,
+            "min_count": args.min_count,
+            "weights": {k: round(v, 4) for k, v in sorted(table.items())},
+        }
+        entity.WEIGHTS = Path(entity.__file__).with_name("entity_weights.json")
+        entity.WEIGHTS.write_text(json.dumps(out, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {entity.WEIGHTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The measured-entity ranker: candidate spans, the shipped weights, and where stats use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.extract import entity
+from kb.extract.stats import extract_statistics
+from kb.records import CleanDoc, Metadata
+
+
+def populations(text: str) -> list[tuple[str, str | None]]:
+    doc = CleanDoc(path="t.txt", kind="txt", sha="0" * 64, text=text, meta=Metadata())
+    return [(s.value_text, s.population) for s in extract_statistics(doc)]
+
+
+@pytest.fixture
+def no_weights(monkeypatch):
+    monkeypatch.setattr(entity, "WEIGHTS", Path("/nonexistent/entity_weights.json"))
+    entity.weights.cache_clear()
+    yield
+    entity.weights.cache_clear()
+
+
+def test_candidates_are_word_spans_beside_the_figure() -> None:
+    sentence = "After heating, 12 mg of residue remained in the platinum crucible."
+    start = sentence.index("12 mg")
+    spans, feats = entity.candidates(sentence, start, start + 5, "milligram")
+    assert spans and len(spans) == len(feats)
+    for a, b in spans:
+        text = sentence[a:b]
+        assert b <= start or a >= start + 5, text  # never the figure itself
+        assert len(text.split()) <= entity.MAX_WORDS
+        assert text[0].isalnum() and text[-1].isalnum()
+    assert "platinum crucible" in {sentence[a:b] for a, b in spans}
+
+
+def test_shipped_weights_name_an_entity_the_rules_miss() -> None:
+    # no rule matches either sentence: the ranker names the thing measured, not a stray word
+    assert populations("After heating, 12 mg remained in the crucible.") == [("12 mg", "crucible")]
+    assert populations("Around 2 mm separated the two electrodes.") == [("2 mm", "two electrodes")]
+
+
+def test_without_weights_the_rules_choice_stands(no_weights) -> None:
+    assert entity.measured_entity("Around 2 mm separated the two electrodes.", 7, 11, "millimeter") is None
+    assert populations("Around 2 mm separated the two electrodes.") == [("2 mm", None)]
+
+
+def test_the_ranker_does_not_replace_a_population_the_rules_found() -> None:
+    assert populations("About 27% of nurses said they planned to leave.") == [("27%", "nurses")]
+    assert populations("The lake water reached 18 °C in August.") == [("18 °C", "lake water")]
+
+
+def test_a_figures_own_unit_or_a_preposition_is_not_its_population() -> None:
+    assert populations("Across the silicon wafers, a thickness of 4 nm was typical.") == [
+        ("4 nm", "thickness")
+    ]
+    assert populations("The probe recorded 450 K near the vent.") == [("450 K", "probe")]
+
+
+def test_token_f1_is_the_scorers_measure() -> None:
+    assert entity.token_f1("the two electrodes", "two electrodes") == pytest.approx(0.8)
+    assert entity.token_f1(None, "x") == 0.0
