@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Fit the measured-entity ranker's weights on MeasEval train and report its cross-validated accuracy.
+"""Fit the measured-entity (or property) ranker's weights on MeasEval train; report cross-validated accuracy.
 
-    scripts/train_entity.py ../shared/eval/measeval [--folds 5] [--write]
+    scripts/train_entity.py ../shared/eval/measeval [--target entity|property] [--folds 5] [--write]
 
 Figures are matched to gold quantities as `score.py quantities` does (overlapping spans); the
-accuracy is the scorer's (token F1 >= 0.5 with the gold entity), for the rules alone and for the
-ranker on held-out documents (grouped k-fold). `--write` refits on every document and writes
-`kb/extract/entity_weights.json`. Needs numpy, scipy and scikit-learn (sentence-transformers installs them).
+accuracy is the scorer's (token F1 >= 0.5 with the gold entity or property), for the rules alone
+and for the ranker on held-out documents (grouped k-fold). `--write` refits on every document and
+writes `kb/extract/{target}_weights.json`. Needs numpy, scipy and scikit-learn (sentence-transformers installs them).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from kb.extract.stats import extract_statistics
 from kb.records import CleanDoc, Metadata
 
 
-def examples(root: Path) -> list[dict]:
-    """One example per gold quantity with an entity that a kb record overlaps (rules' population kept)."""
-    entity.WEIGHTS = Path("/nonexistent")  # the rules' choice, as the ranker sees it at run time
+def examples(root: Path, target: str) -> list[dict]:
+    """One example per gold quantity with a `target` (entity or property) that a kb record overlaps."""
+    entity.WEIGHTS = Path("/nonexistent/entity_weights.json")  # the rules' choice, as at run time
     entity.weights.cache_clear()
     gold = [json.loads(line) for line in (root / "train.jsonl").open(encoding="utf-8")]
     by_doc = defaultdict(list)
@@ -54,17 +54,23 @@ def examples(root: Path) -> list[dict]:
             k = max(overlaps)[1]
             used.add(k)
             st = stats[k]
-            if not g.get("entity"):
+            if not g.get(target):
                 continue
+            gold_text = g[target]["text"]
+            rule = st.population if target == "entity" else st.measure
             spans, feats = entity.candidates(
                 st.sentence, st.start - st.sentence_start, st.end - st.sentence_start, st.unit
             )
-            gains = [entity.token_f1(st.sentence[a:b], g["entity"]["text"]) for a, b in spans]
+            gains = [entity.token_f1(st.sentence[a:b], gold_text) for a, b in spans]
             rows.append(
                 {
                     "doc": doc,
-                    "ranked": st.population is None,
-                    "rule_ok": entity.token_f1(st.population, g["entity"]["text"]) >= 0.5,
+                    "ranked": (
+                        st.population is None
+                        if target == "entity"
+                        else entity.unit_class(st.unit) in entity.PROPERTY_UNITS
+                    ),
+                    "rule_ok": entity.token_f1(rule, gold_text) >= 0.5,
                     "feats": feats,
                     "ok": [x >= 0.5 for x in gains],
                 }
@@ -114,12 +120,13 @@ def right(row: dict, table: dict[str, float]) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("measeval", type=Path, help="folder with train.jsonl and train/")
+    ap.add_argument("--target", choices=["entity", "property"], default="entity")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=0.3)
     ap.add_argument("--min-count", type=int, default=5, help="figures a feature must occur with")
     ap.add_argument("--write", action="store_true", help="refit on all documents and write the weights")
     args = ap.parse_args()
-    rows = examples(args.measeval)
+    rows = examples(args.measeval, args.target)
     docs = [r["doc"] for r in rows]
     held, ranker_alone = [], []
     for train, test in GroupKFold(args.folds).split(rows, groups=docs):
@@ -130,7 +137,7 @@ def main() -> None:
     cv = float(np.mean(held))
     alone = float(np.mean(ranker_alone))
     print(
-        f"{len(rows)} figures with a gold entity ({sum(r['ranked'] for r in rows)} where the rules name none): "
+        f"{len(rows)} figures with a gold {args.target} ({sum(r['ranked'] for r in rows)} where the ranker decides): "
         f"rules {rules:.3f}, rules + ranker {cv:.3f}, ranker alone {alone:.3f} ({args.folds}-fold, by document)"
     )
     if args.write:
@@ -138,7 +145,7 @@ def main() -> None:
         fitted = float(np.mean([right(r, table) for r in rows]))
         print(f"refit on all {len(set(docs))} documents: {len(table)} weights, accuracy on them {fitted:.3f}")
         out = {
-            "about": "kb measured-entity ranker (kb/extract/entity.py), fitted by scripts/train_entity.py "
+            "about": f"kb measured-{args.target} ranker (kb/extract/entity.py), fitted by scripts/train_entity.py "
             "on MeasEval train (SemEval-2021 Task 8, CC BY 4.0); the table holds feature weights only, no text.",
             "fitted": date.today().isoformat(),
             "examples": len(rows),
@@ -149,7 +156,7 @@ def main() -> None:
             "min_count": args.min_count,
             "weights": {k: round(v, 4) for k, v in sorted(table.items())},
         }
-        entity.WEIGHTS = Path(entity.__file__).with_name("entity_weights.json")
+        entity.WEIGHTS = Path(entity.__file__).with_name(f"{args.target}_weights.json")
         entity.WEIGHTS.write_text(json.dumps(out, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {entity.WEIGHTS}")
 

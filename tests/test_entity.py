@@ -1,4 +1,4 @@
-"""The measured-entity ranker: candidate spans, the shipped weights, and where stats use it."""
+"""The measured-entity and property rankers: candidate spans, the shipped weights, and where stats use them."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ from kb.extract.stats import extract_statistics
 from kb.records import CleanDoc, Metadata
 
 
+def records(text: str) -> list:
+    return extract_statistics(CleanDoc(path="t.txt", kind="txt", sha="0" * 64, text=text, meta=Metadata()))
+
+
 def populations(text: str) -> list[tuple[str, str | None]]:
-    doc = CleanDoc(path="t.txt", kind="txt", sha="0" * 64, text=text, meta=Metadata())
-    return [(s.value_text, s.population) for s in extract_statistics(doc)]
+    return [(s.value_text, s.population) for s in records(text)]
+
+
+def measures(text: str) -> list[tuple[str, str | None]]:
+    return [(s.value_text, s.measure) for s in records(text)]
 
 
 @pytest.fixture
 def no_weights(monkeypatch):
-    monkeypatch.setattr(entity, "WEIGHTS", Path("/nonexistent/entity_weights.json"))
+    monkeypatch.setattr(entity, "WEIGHTS", Path("/nonexistent/entity_weights.json"))  # both tables
     entity.weights.cache_clear()
     yield
     entity.weights.cache_clear()
@@ -39,7 +46,9 @@ def test_candidates_are_word_spans_beside_the_figure() -> None:
 
 def test_shipped_weights_name_an_entity_the_rules_miss() -> None:
     # no rule matches either sentence: the ranker names the thing measured, not a stray word
-    assert populations("After heating, 12 mg remained in the crucible.") == [("12 mg", "crucible")]
+    text = "After heating, 12 mg remained in the crucible."
+    [(_, named)] = populations(text)
+    assert named and named in text and named not in ("12 mg", "mg", "in", "the", "After")
     assert populations("Around 2 mm separated the two electrodes.") == [("2 mm", "two electrodes")]
 
 
@@ -63,3 +72,33 @@ def test_a_figures_own_unit_or_a_preposition_is_not_its_population() -> None:
 def test_token_f1_is_the_scorers_measure() -> None:
     assert entity.token_f1("the two electrodes", "two electrodes") == pytest.approx(0.8)
     assert entity.token_f1(None, "x") == 0.0
+
+
+def test_the_property_ranker_names_what_a_measurement_measures() -> None:
+    assert measures("The 5318 participants had a mean age of 54.8 years.") == [
+        ("5318", None),
+        ("54.8 years", "mean age"),
+    ]
+    assert measures("The cores had a porosity of 0.32 on average.") == [("0.32", "porosity")]
+
+
+def test_a_measure_is_never_the_population_itself() -> None:
+    for text in (
+        "The 5318 participants had a mean age of 54.8 years.",
+        "The lake water reached 18 °C in August.",
+        "Around 2 mm separated the two electrodes.",
+    ):
+        for s in records(text):
+            assert s.measure is None or s.measure != s.population, text
+
+
+def test_without_the_property_table_a_measure_comes_from_the_rules(no_weights) -> None:
+    [_, age] = records("The 5318 participants had a mean age of 54.8 years.")
+    assert age.measure != "mean age"
+    assert entity.measured_property("a mean age of 54.8 years", 15, 25, "year", None) is None
+
+
+def test_survey_shares_keep_the_rules_measure() -> None:
+    # the property ranker is for measurements; a share's measure is the clause the rules give
+    [share] = records("About 27% of nurses said they planned to leave the profession.")
+    assert share.measure == "said they planned to leave the profession"

@@ -1,4 +1,4 @@
-"""The measured entity of a figure, chosen by a linear span ranker.
+"""The measured entity and property of a figure, chosen by linear span rankers.
 
 The rules in `kb.extract.stats` name who a survey share describes ("63 percent of CIOs").
 Where none of them matches, often a measurement ("a mean grain size of 4 nm in the
@@ -7,7 +7,8 @@ described by generic features (side and distance from the figure, the words at i
 in between, whether it reads as a noun phrase), and scored with
 weights learned on MeasEval train (`scripts/train_entity.py`, a softmax over each figure's
 candidates). The weights ship in `entity_weights.json`: a table of feature → weight, no model
-runtime, no network.
+runtime, no network. The same candidates and features, with weights fitted on MeasEval's
+measured properties (`property_weights.json`), name what a measurement measures.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import json
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 WEIGHTS = Path(__file__).with_name("entity_weights.json")
 MAX_WORDS = 6
+MAX_GAP = 12  # words between a candidate and its figure; farther spans are rarely the answer
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 _WORD = re.compile(r"\w+")
@@ -64,88 +67,116 @@ def _shape(t: str) -> str:
     return "x" if t[0].isalnum() else "p"
 
 
+@lru_cache(maxsize=64)
 def candidates(
     sentence: str, start: int, end: int, unit: str | None
 ) -> tuple[list[tuple[int, int]], list[list[str]]]:
     """Candidate spans (offsets in `sentence`) for the figure at [start, end), with their features."""
     toks = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
     n = len(toks)
-    low = [t[0].lower() for t in toks]
-    word = [t[0][0].isalnum() for t in toks]
-
-    def w(k: int) -> str:
-        return "<s>" if k < 0 else "</s>" if k >= n else low[k]
-
-    def brk(k: int) -> bool:
-        return k < 0 or k >= n or not word[k] or low[k] in _STOP or low[k] in _DET
-
-    qi = next((k for k, t in enumerate(toks) if t[2] > start), n)
-    qj = next((k for k, t in enumerate(toks) if t[1] >= end), n)
+    t = _Tokens(toks)
+    qi = next((k for k, tok in enumerate(toks) if tok[2] > start), n)
+    qj = next((k for k, tok in enumerate(toks) if tok[1] >= end), n)
     uc = unit_class(unit)
     spans: list[tuple[int, int]] = []
     feats: list[list[str]] = []
-    for i in range(n):
-        if not word[i]:
+    for i in range(max(0, qi - MAX_GAP - MAX_WORDS), min(n, qj + MAX_GAP + 1)):
+        if not t.word[i]:
             continue
         for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
+            if j <= qi and qi - j > MAX_GAP:
+                continue
             if toks[j - 1][0] in ".;:":
                 break
             if j > qi and i < qj:
                 break
-            if not word[j - 1]:
+            if not t.word[j - 1]:
                 continue
             spans.append((toks[i][1], toks[j - 1][2]))
-            feats.append(_features(toks, low, word, w, brk, i, j, qi, qj, uc))
+            feats.append(_features(t, i, j, qi, qj, uc))
     return spans, feats
 
 
-def _features(toks, low, word, w, brk, i, j, qi, qj, uc) -> list[str]:
+class _Tokens:
+    """Per-token facts of one sentence, computed once for all its candidates."""
+
+    def __init__(self, toks: list[tuple[str, int, int]]) -> None:
+        self.n = n = len(toks)
+        self.low = low = [tok[0].lower() for tok in toks]
+        self.word = [tok[0][0].isalnum() for tok in toks]
+        self.shape = [_shape(tok[0]) for tok in toks]
+        self.stop = [x in _STOP for x in low]
+        self.det = [x in _DET for x in low]
+        self.brk = [not self.word[k] or self.stop[k] or self.det[k] for k in range(n)]
+        self.ed = [x.endswith("ed") for x in low]
+        self.ing = [x.endswith("ing") for x in low]
+
+        def prefix(flags: list[bool]) -> list[int]:
+            out = [0]
+            for f in flags:
+                out.append(out[-1] + f)
+            return out
+
+        self.n_punct = prefix([not x for x in self.word])
+        self.n_digit = prefix([x[0].isdigit() for x in low])
+        self.n_stop = prefix(self.stop)
+        self.n_brk = prefix(self.brk)
+        self.n_ed = prefix(self.ed)
+        self.n_ing = prefix(self.ing)
+
+    def w(self, k: int) -> str:
+        return "<s>" if k < 0 else "</s>" if k >= self.n else self.low[k]
+
+    def is_brk(self, k: int) -> bool:
+        return k < 0 or k >= self.n or self.brk[k]
+
+
+def _features(t: _Tokens, i: int, j: int, qi: int, qj: int, uc: str) -> list[str]:
     """The features of span [i, j) of tokens for the figure at tokens [qi, qj)."""
+    low, w = t.low, t.w
     side = "L" if j <= qi else "R"
-    gap = qi - j if side == "L" else i - qj
-    gb = _bucket(gap)
+    b0, b1 = (j, qi) if side == "L" else (qj, i)  # the tokens between span and figure
+    gb = _bucket(b1 - b0)
     length = min(j - i, 6)
-    between = range(j, qi) if side == "L" else range(qj, i)
-    inside = range(i, j)
-    stops = sum(1 for k in inside if low[k] in _STOP)
+    stops = t.n_stop[j] - t.n_stop[i]
     f = [
         "bias",
         f"uc={uc}|{side}",
         f"side={side}",
         f"gap={gb}|{side}",
         f"len={length}|{side}",
-        f"first={w(i)}",
-        f"last={w(j - 1)}|{side}",
+        f"first={low[i]}",
+        f"last={low[j - 1]}|{side}",
         f"prev={w(i - 1)}|{side}",
         f"next={w(j)}|{side}",
         f"suf={low[j - 1][-3:]}",
         f"fsuf={low[i][-3:]}",
-        f"fshape={_shape(toks[i][0])}",
-        f"lshape={_shape(toks[j - 1][0])}",
+        f"fshape={t.shape[i]}",
+        f"lshape={t.shape[j - 1]}",
         f"qprev={w(qi - 1)}|{side}|{gb}",
         f"qnext={w(qj)}|{side}|{gb}",
         f"qp2={w(qi - 2)} {w(qi - 1)}|{side}",
         f"qn2={w(qj)} {w(qj + 1)}|{side}",
-        f"edge={w(j - 1)}>{w(j)}|{side}",
-        f"edge0={w(i - 1)}>{w(i)}|{side}",
+        f"edge={low[j - 1]}>{w(j)}|{side}",
+        f"edge0={w(i - 1)}>{low[i]}|{side}",
         f"len={length}|np{stops == 0}",
-        f"btw_punct={min(3, sum(1 for k in between if not word[k]))}",
-        f"btw_num={min(2, sum(1 for k in between if low[k][0].isdigit()))}",
-        f"in_num={min(2, sum(1 for k in inside if low[k][0].isdigit()))}",
+        f"btw_punct={min(3, t.n_punct[b1] - t.n_punct[b0])}",
+        f"btw_num={min(2, t.n_digit[b1] - t.n_digit[b0])}",
+        f"in_num={min(2, t.n_digit[j] - t.n_digit[i])}",
         f"in_stop={min(3, stops)}",
     ]
-    f += {f"btw={low[k]}|{side}" for k in between}
-    f += {f"in={low[k]}" for k in inside}
-    f += {f"inshape={_shape(toks[k][0])}" for k in inside}
-    if low[i] in _DET:
+    f += {f"btw={low[k]}|{side}" for k in range(b0, b1)}
+    f += {f"in={low[k]}" for k in range(i, j)}
+    f += {f"inshape={t.shape[k]}" for k in range(i, j)}
+    if t.det[i]:
         f.append("det")
-    if low[i] in _STOP:
+    if t.stop[i]:
         f.append("first_stop")
-    if low[j - 1] in _STOP or low[j - 1] in _DET:
+    if t.stop[j - 1] or t.det[j - 1]:
         f.append("last_stop")
     if stops == 0:
         f += ["np_like", f"np_like|{side}|{gb}"]
-        if brk(i - 1) and brk(j):
+        if t.is_brk(i - 1) and t.is_brk(j):
             f += [f"maximal|{side}", f"maximal|{side}|{gb}"]
     if i == 0:
         f.append("sent_start")
@@ -153,25 +184,30 @@ def _features(toks, low, word, w, brk, i, j, qi, qj, uc) -> list[str]:
         f.append("after_break")
     if w(j) in _BREAK_AFTER:
         f.append("before_break")
-    if j == qi or (side == "L" and all(brk(k) for k in between)):
+    if j == qi or (side == "L" and t.n_brk[b1] - t.n_brk[b0] == b1 - b0):
         f.append(f"adjacent_np|{side}")
-    if any(low[k].endswith("ed") for k in between):
+    if t.n_ed[b1] > t.n_ed[b0]:
         f.append(f"btw_ed|{side}")
-    if any(low[k].endswith("ed") for k in inside):
+    if t.n_ed[j] > t.n_ed[i]:
         f.append("in_ed")
-    if any(low[k].endswith("ing") for k in inside):
+    if t.n_ing[j] > t.n_ing[i]:
         f.append("in_ing")
     if low[j - 1].endswith("s"):
         f.append("last_plural")
     return f
 
 
-@lru_cache(maxsize=1)
-def weights() -> dict[str, float]:
-    """The shipped feature weights ({} when the table is absent: the rules' choice stands)."""
-    if not WEIGHTS.exists():
+def _score(table: dict[str, float], feats: list[list[str]]) -> list[float]:
+    return [sum(map(table.get, f, repeat(0.0))) for f in feats]
+
+
+@lru_cache(maxsize=2)
+def weights(target: str = "entity") -> dict[str, float]:
+    """The shipped feature weights for `target` ({} when the table is absent: the rules' choice stands)."""
+    path = WEIGHTS if target == "entity" else WEIGHTS.with_name(f"{target}_weights.json")
+    if not path.exists():
         return {}
-    return json.loads(WEIGHTS.read_text(encoding="utf-8"))["weights"]
+    return json.loads(path.read_text(encoding="utf-8"))["weights"]
 
 
 def measured_entity(sentence: str, start: int, end: int, unit: str | None) -> str | None:
@@ -182,6 +218,28 @@ def measured_entity(sentence: str, start: int, end: int, unit: str | None) -> st
     spans, feats = candidates(sentence, start, end, unit)
     if not spans:
         return None
-    scores = [sum(table.get(x, 0.0) for x in f) for f in feats]
+    scores = _score(table, feats)
     a, b = spans[max(range(len(spans)), key=scores.__getitem__)]
     return sentence[a:b]
+
+
+# Record units whose `measure` the property ranker names: a measurement, or a unit-less figure after one.
+PROPERTY_UNITS = frozenset(["measure", "dimensionless"])
+
+
+def measured_property(
+    sentence: str, start: int, end: int, unit: str | None, population: str | None
+) -> str | None:
+    """What is measured ("mean age" of "a mean age of 54.8 years"): the best span that is not the population.
+
+    None when the property table is absent."""
+    table = weights("property")
+    if not table:
+        return None
+    spans, feats = candidates(sentence, start, end, unit)
+    scores = _score(table, feats)
+    for k in sorted(range(len(spans)), key=scores.__getitem__, reverse=True):
+        a, b = spans[k]
+        if sentence[a:b] != population:
+            return sentence[a:b]
+    return None

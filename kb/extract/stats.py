@@ -249,7 +249,11 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                         sentence_end=s_end,
                         qualifier=qualifier,
                         population=population,
-                        measure=_measure(sentence, q.end, population) if unit != "count" else None,
+                        measure=(
+                            entity.unit_class(unit) in entity.PROPERTY_UNITS
+                            and entity.measured_property(sentence, q.start, q.end, unit, population)
+                        )
+                        or (_measure(sentence, q.end, population) if unit != "count" else None),
                         comparison=comparison,
                         source=source,
                         sample_size=(
