@@ -98,18 +98,17 @@ def candidates(
 
 
 class _Tokens:
-    """Per-token facts of one sentence, computed once for all its candidates."""
+    """Per-token facts and feature names of one sentence, computed once for all its candidates."""
 
     def __init__(self, toks: list[tuple[str, int, int]]) -> None:
         self.n = n = len(toks)
         self.low = low = [tok[0].lower() for tok in toks]
         self.word = [tok[0][0].isalnum() for tok in toks]
-        self.shape = [_shape(tok[0]) for tok in toks]
+        shape = [_shape(tok[0]) for tok in toks]
         self.stop = [x in _STOP for x in low]
         self.det = [x in _DET for x in low]
         self.brk = [not self.word[k] or self.stop[k] or self.det[k] for k in range(n)]
-        self.ed = [x.endswith("ed") for x in low]
-        self.ing = [x.endswith("ing") for x in low]
+        self.last_plural = [x.endswith("s") for x in low]
 
         def prefix(flags: list[bool]) -> list[int]:
             out = [0]
@@ -121,8 +120,24 @@ class _Tokens:
         self.n_digit = prefix([x[0].isdigit() for x in low])
         self.n_stop = prefix(self.stop)
         self.n_brk = prefix(self.brk)
-        self.n_ed = prefix(self.ed)
-        self.n_ing = prefix(self.ing)
+        self.n_ed = prefix([x.endswith("ed") for x in low])
+        self.n_ing = prefix([x.endswith("ing") for x in low])
+        w = self.w
+        # feature names that depend on one token (and the side), formatted once
+        self.at_start = [(f"first={x}", f"fsuf={x[-3:]}", f"fshape={shape[k]}") for k, x in enumerate(low)]
+        self.at_end = [(f"suf={x[-3:]}", f"lshape={shape[k]}") for k, x in enumerate(low)]
+        self.inside = [(f"in={x}", f"inshape={shape[k]}") for k, x in enumerate(low)]
+        self.sided = {
+            side: {
+                "last": [f"last={x}|{side}" for x in low],
+                "prev": [f"prev={w(k - 1)}|{side}" for k in range(n)],
+                "next": [f"next={w(k + 1)}|{side}" for k in range(n)],
+                "btw": [f"btw={x}|{side}" for x in low],
+                "edge": [f"edge={x}>{w(k + 1)}|{side}" for k, x in enumerate(low)],
+                "edge0": [f"edge0={w(k - 1)}>{x}|{side}" for k, x in enumerate(low)],
+            }
+            for side in "LR"
+        }
 
     def w(self, k: int) -> str:
         return "<s>" if k < 0 else "</s>" if k >= self.n else self.low[k]
@@ -131,43 +146,50 @@ class _Tokens:
         return k < 0 or k >= self.n or self.brk[k]
 
 
+@lru_cache(maxsize=4096)
+def _around(
+    uc: str, side: str, gb: str, before: str, before2: str, after: str, after2: str
+) -> tuple[str, ...]:
+    """The features of a candidate that depend only on its side, its distance and the figure's neighbours."""
+    return (
+        "bias",
+        f"uc={uc}|{side}",
+        f"side={side}",
+        f"gap={gb}|{side}",
+        f"qprev={before}|{side}|{gb}",
+        f"qnext={after}|{side}|{gb}",
+        f"qp2={before2} {before}|{side}",
+        f"qn2={after} {after2}|{side}",
+    )
+
+
 def _features(t: _Tokens, i: int, j: int, qi: int, qj: int, uc: str) -> list[str]:
     """The features of span [i, j) of tokens for the figure at tokens [qi, qj)."""
-    low, w = t.low, t.w
+    w = t.w
     side = "L" if j <= qi else "R"
     b0, b1 = (j, qi) if side == "L" else (qj, i)  # the tokens between span and figure
     gb = _bucket(b1 - b0)
     length = min(j - i, 6)
     stops = t.n_stop[j] - t.n_stop[i]
-    f = [
-        "bias",
-        f"uc={uc}|{side}",
-        f"side={side}",
-        f"gap={gb}|{side}",
+    named = t.sided[side]
+    f = list(_around(uc, side, gb, w(qi - 1), w(qi - 2), w(qj), w(qj + 1)))
+    f += t.at_start[i]
+    f += t.at_end[j - 1]
+    f += (
         f"len={length}|{side}",
-        f"first={low[i]}",
-        f"last={low[j - 1]}|{side}",
-        f"prev={w(i - 1)}|{side}",
-        f"next={w(j)}|{side}",
-        f"suf={low[j - 1][-3:]}",
-        f"fsuf={low[i][-3:]}",
-        f"fshape={t.shape[i]}",
-        f"lshape={t.shape[j - 1]}",
-        f"qprev={w(qi - 1)}|{side}|{gb}",
-        f"qnext={w(qj)}|{side}|{gb}",
-        f"qp2={w(qi - 2)} {w(qi - 1)}|{side}",
-        f"qn2={w(qj)} {w(qj + 1)}|{side}",
-        f"edge={low[j - 1]}>{w(j)}|{side}",
-        f"edge0={w(i - 1)}>{low[i]}|{side}",
+        named["last"][j - 1],
+        named["prev"][i],
+        named["next"][j - 1],
+        named["edge"][j - 1],
+        named["edge0"][i],
         f"len={length}|np{stops == 0}",
         f"btw_punct={min(3, t.n_punct[b1] - t.n_punct[b0])}",
         f"btw_num={min(2, t.n_digit[b1] - t.n_digit[b0])}",
         f"in_num={min(2, t.n_digit[j] - t.n_digit[i])}",
         f"in_stop={min(3, stops)}",
-    ]
-    f += {f"btw={low[k]}|{side}" for k in range(b0, b1)}
-    f += {f"in={low[k]}" for k in range(i, j)}
-    f += {f"inshape={t.shape[k]}" for k in range(i, j)}
+    )
+    f += {named["btw"][k] for k in range(b0, b1)}
+    f += {x for k in range(i, j) for x in t.inside[k]}
     if t.det[i]:
         f.append("det")
     if t.stop[i]:
@@ -192,7 +214,7 @@ def _features(t: _Tokens, i: int, j: int, qi: int, qj: int, uc: str) -> list[str
         f.append("in_ed")
     if t.n_ing[j] > t.n_ing[i]:
         f.append("in_ing")
-    if low[j - 1].endswith("s"):
+    if t.last_plural[j - 1]:
         f.append("last_plural")
     return f
 
