@@ -1,14 +1,14 @@
 """The measured entity and property of a figure, chosen by linear span rankers.
 
 The rules in `kb.extract.stats` name who a survey share describes ("63 percent of CIOs").
-Where none of them matches, often a measurement ("a mean grain size of 4 nm in the
-sediment"), the thing measured can sit anywhere in the sentence. Here every word span of up to `MAX_WORDS` words is a candidate,
-described by generic features (side and distance from the figure, the words at its edges and
-in between, whether it reads as a noun phrase), and scored with
-weights learned on MeasEval train (`scripts/train_entity.py`, a softmax over each figure's
-candidates). The weights ship in `entity_weights.json`: a table of feature → weight, no model
-runtime, no network. The same candidates and features, with weights fitted on MeasEval's
-measured properties (`property_weights.json`), name what a measurement measures.
+Where none of them matches, often in a measurement ("a mean grain size of 4 nm in the
+sediment"), the thing measured can sit anywhere in the sentence. Here every span of up to
+`MAX_WORDS` words near the figure is a candidate, described by generic features (side and
+distance from the figure, the words at its edges and in between, whether it reads as a noun
+phrase) and scored with weights fitted on MeasEval train by `scripts/train_entity.py` (a softmax
+over each figure's candidates). Two tables ship as package data, feature → weight and no text:
+`entity_weights.json` names the measured entity, `property_weights.json` what is measured.
+No model runtime, no network.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from pathlib import Path
 WEIGHTS = Path(__file__).with_name("entity_weights.json")
 MAX_WORDS = 6
 MAX_GAP = 12  # words between a candidate and its figure; farther spans are rarely the answer
+# Unit classes whose `measure` the property ranker names: a measurement, or a unit-less figure after one.
+PROPERTY_UNITS = frozenset(["measure", "dimensionless"])
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 _WORD = re.compile(r"\w+")
@@ -243,10 +245,6 @@ def measured_entity(sentence: str, start: int, end: int, unit: str | None) -> st
     scores = _score(table, feats)
     a, b = spans[max(range(len(spans)), key=scores.__getitem__)]
     return sentence[a:b]
-
-
-# Record units whose `measure` the property ranker names: a measurement, or a unit-less figure after one.
-PROPERTY_UNITS = frozenset(["measure", "dimensionless"])
 
 
 def measured_property(

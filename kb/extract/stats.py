@@ -7,7 +7,8 @@ about: `population` (who or what it describes), `measure` (what is measured), `c
 (direction), `period`, `source` (the study the sentence or its paragraph attributes it to)
 and `sample_size` (only when that same study states it). Dates, years, list numbers, labels
 ("Table 2"), names with numbers ("Fortune 500", "Boeing 777X"), phone numbers, addresses and
-ages of people are not statistics.
+ages of people are not statistics. Where no rule names a population, and for a measurement's
+`measure`, the learned span rankers of `kb.extract.entity` choose.
 """
 
 from __future__ import annotations
