@@ -3,7 +3,8 @@ by a query, and the scoring of a draft's figures against the indexed statistics.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from kb.records import Hit, content_id, figure_statement
@@ -87,6 +88,7 @@ def attach_records(store: Store, hits: Sequence[Hit]) -> Iterator[Hit]:
 
 RECORD_DEPTH = 400  # record sentences taken from the index for a query without filters
 CHECK_DEPTH = 100  # sentences nearest to a draft figure's whose statistics are its candidates
+CHECK_DISPUTES = 5  # other works' values `kb check` shows against a sourced figure (enough to say disputed)
 EXACT_MAX = 20_000  # filtered records up to this many are scored exactly from their stored vectors
 
 
@@ -192,12 +194,14 @@ WHOLE_SHARE = 0.05  # disagreements of more records than this share of the colle
 
 
 def links(
-    store: Store, records: list[dict[str, Any]]
+    store: Store, records: list[dict[str, Any]], most: int | None = None
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
     """For statistics (with `doc`), ({id: the same figure in other documents, original first},
     {id: statistics of other works that contradict it directly}). The same figure comes from the
     groups ingest keeps (Store.figure_group_members); disagreements from the record's conflict
-    blocks, or for most of the collection at once from linking it whole (cheaper then)."""
+    blocks, or for most of the collection at once from linking it whole (cheaper then).
+    With `most`, a record's disagreements stop at the first `most` found (oldest first): enough
+    to call a figure disputed, without reading every copy of a figure a thousand works repeat."""
     from kb.linking import about, conflict_links, conflict_query_keys, conflicting, original_first
 
     ids = [r["id"] for r in records]
@@ -210,7 +214,7 @@ def links(
         also[r["id"]] = [
             group[j] for j in sorted(range(len(group)), key=original_first(group)) if group[j]["doc_id"] != me
         ]
-    if len(records) > WHOLE_SHARE * max(store.record_count("statistic"), 1):
+    if most is None and len(records) > WHOLE_SHARE * max(store.record_count("statistic"), 1):
         every = _with_doc_ids(store, store.statistics())
         index = {x["id"]: i for i, x in enumerate(every)}
         direct = conflict_links(every, store.copy_groups())
@@ -219,23 +223,43 @@ def links(
     against = {}
     for r in records:
         me = dict(r, doc_id=(r.get("doc") or {}).get("id"))
-        v = abs(float(r["value"]))  # a disagreement is within a factor of 5 (kb.linking.conflicting)
-        keyed = store.statistics_keyed(r["unit"], conflict_query_keys(me), -5 * v, 5 * v) if v else []
-        others = [x for x in keyed if x["id"] != r["id"] and abs(float(x["value"])) >= v / 5]
-        copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
         mine = about(me)
-        terms = {x["id"]: x.pop("_about") for x in others}
-        # `conflicting` asks last whether either document states the other's value: first find the
-        # pairs that pass everything else, then read the values of only their documents, at once
-        found = [x for x in others if conflicting(me, x, mine, terms[x["id"]], copies, lambda *_: False)]
-        stated = store.values_stated(sorted({me["doc_id"], *(x["doc_id"] for x in found)}), r["unit"])
-
-        def states(doc: str, unit: str, value: float, stated: set = stated) -> bool:
-            return (doc, round(float(value), 9)) in stated
-
-        found = [x for x in found if conflicting(me, x, mine, terms[x["id"]], copies, states)]
+        v = abs(float(r["value"]))  # a disagreement is within a factor of 5 (kb.linking.conflicting)
+        keyed = (
+            store.iter_statistics_keyed(r["unit"], conflict_query_keys(me), -5 * v, 5 * v) if v else iter(())
+        )
+        found: list[dict[str, Any]] = []
+        while most is None or len(found) < most:
+            batch = list(islice(keyed, CONFLICT_BATCH if most is not None else None))
+            if not batch:
+                break
+            found += _disagreeing(store, me, mine, batch, conflicting)
+        if most is not None:
+            found = found[:most]
         against[r["id"]] = _with_doc_ids(store, sorted(found, key=lambda x: (x["doc_id"], x["start"])))
     return also, against
+
+
+CONFLICT_BATCH = 256  # candidates judged at once when only the first few disagreements are wanted
+
+
+def _disagreeing(
+    store: Store, me: dict[str, Any], mine: Any, keyed: list[dict[str, Any]], conflicting: Callable[..., bool]
+) -> list[dict[str, Any]]:
+    """The statistics of `keyed` that contradict `me` (kb.linking.conflicting), oldest first."""
+    v = abs(float(me["value"]))
+    others = [x for x in keyed if x["id"] != me["id"] and abs(float(x["value"])) >= v / 5]
+    copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))
+    terms = {x["id"]: x.pop("_about") for x in others}
+    # `conflicting` asks last whether either document states the other's value: first find the
+    # pairs that pass everything else, then read the values of only their documents, at once
+    found = [x for x in others if conflicting(me, x, mine, terms[x["id"]], copies, lambda *_: False)]
+    stated = store.values_stated(sorted({me["doc_id"], *(x["doc_id"] for x in found)}), me["unit"])
+
+    def states(doc: str, unit: str, value: float) -> bool:
+        return (doc, round(float(value), 9)) in stated
+
+    return [x for x in found if conflicting(me, x, mine, terms[x["id"]], copies, states)]
 
 
 def check_figures(store: Store, rindex: Any, embedder: Any, markdown: str) -> list[Any]:
@@ -299,7 +323,7 @@ def check_figures(store: Store, rindex: Any, embedder: Any, markdown: str) -> li
     # A sourced figure that another work contradicts is said to be disputed.
     matched = [c.match for c in out if c.status == SOURCED and c.match]
     if matched:
-        _, against = links(store, matched)
+        _, against = links(store, matched, most=CHECK_DISPUTES)
         out = [
             replace(
                 c,

@@ -1649,22 +1649,30 @@ class Store:
         """Statistics of one unit, valued from `low` to `high`, that share a conflict block
         (kb.linking.conflict_keys) with `keys`; each with `_about`, its stored population and
         measure terms."""
+        return list(self.iter_statistics_keyed(unit, keys, low, high))
+
+    def iter_statistics_keyed(
+        self, unit: str, keys: Sequence[str], low: float = -math.inf, high: float = math.inf
+    ) -> Iterator[dict[str, Any]]:
+        """`statistics_keyed`, read and decoded as it is consumed (oldest first within each
+        chunk of 200 blocks), so that a caller needing only the first few stops early."""
         tokens = sorted({block_token(unit, k) for k in keys})
-        # (CROSS JOIN: the full-text match first; else SQLite may walk the value index and run
-        # the match once a row)
-        rows: dict[str, dict[str, Any]] = {}
+        seen: set[str] = set()
         for i in range(0, len(tokens), 200):
+            # (CROSS JOIN: the full-text match first; else SQLite may walk the value index and
+            # run the match once a row)
             for sid, data, pop, measure in self.db.execute(
                 "SELECT s.id, s.data, t.pop, t.measure FROM stat_blocks b CROSS JOIN statistics s"
                 " ON s.rowid = b.rowid JOIN stat_terms t ON t.stat_id = s.id"
                 " WHERE stat_blocks MATCH ? AND s.unit = ? AND s.value BETWEEN ? AND ?",
                 (" OR ".join(tokens[i : i + 200]), unit, low, high),
             ):
-                if sid not in rows:
-                    rows[sid] = _record(data)
+                if sid not in seen:
+                    seen.add(sid)
+                    row = _record(data)
                     # what it is about, as ingest computed it (kb.linking.about, without the sentence)
-                    rows[sid]["_about"] = (frozenset(pop.split()), frozenset(measure.split()), "")
-        return list(rows.values())
+                    row["_about"] = (frozenset(pop.split()), frozenset(measure.split()), "")
+                    yield row
 
     def figure_group_members(self, stat_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """For each statistic, the statistics that report the same figure (itself included)."""

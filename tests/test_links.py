@@ -389,3 +389,45 @@ def test_an_index_of_schema_9_gets_figure_cells_and_conflict_blocks(runner: CliR
         == 0
     )
     db.close()
+
+
+def test_check_shows_the_first_few_of_many_disagreements(fake_env: dict[str, str], tmp_path: Path) -> None:
+    """A figure that many works contradict is disputed after the first few are found; `kb stats`
+    still lists them all."""
+    from kb.api import KnowledgeBase
+    from kb.query import CHECK_DISPUTES, links
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    (folder / "original.txt").write_text(article("Council Backs Transit Plan", "Home | Local | Sport", 40))
+    fillers = ["harbour", "orchard", "glacier", "lantern", "meadow", "quarry", "summit", "tundra", "valley"]
+    for k, word in enumerate(fillers):
+        others = [w for w in fillers if w != word]
+        (folder / f"review{k}.txt").write_text(
+            f"Notes on the {word} district\n\nOur {word} correspondent filed this account of the vote. "
+            + BODY[0].format(v=21 + k)
+            + f"\n\nNeighbours near the {word} and the {others[k % len(others)]} were not consulted.\n"
+        )
+    r = CliRunner()
+    assert r.invoke(cli, ["ingest", str(folder)], catch_exceptions=False).exit_code == 0
+    draft = tmp_path / "draft.md"
+    draft.write_text("The city council said 40 percent of its budget will go to transit projects.\n")
+    (verdict,) = [json.loads(x) for x in r.invoke(cli, ["check", str(draft), "--json"]).stdout.splitlines()]
+    assert verdict["status"] == "sourced"
+    shown = [c["value"] for c in verdict["contradicted_by"]]
+    assert len(shown) == CHECK_DISPUTES
+
+    kb = KnowledgeBase(Path(fake_env["KB_INDEX"]))
+    try:
+        [forty] = [s for s in kb.store.statistics() if s["value"] == 40.0]
+        record = dict(forty, doc=kb.store.find_doc(forty["doc_id"]).to_dict())
+        _, every = links(kb.store, [record])
+        _, few = links(kb.store, [record], most=3)
+    finally:
+        kb.close()
+    every_values = sorted(x["value"] for x in every[record["id"]])
+    assert every_values == [float(21 + k) for k in range(len(fillers))]  # every one of them, uncapped
+    assert len(few[record["id"]]) == 3 and {x["id"] for x in few[record["id"]]} <= {
+        x["id"] for x in every[record["id"]]
+    }
+    assert set(shown) <= set(every_values)
