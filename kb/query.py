@@ -3,7 +3,7 @@ by a query, and the scoring of a draft's figures against the indexed statistics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -202,7 +202,7 @@ def links(
     blocks, or for most of the collection at once from linking it whole (cheaper then).
     With `most`, a record's disagreements stop at the first `most` found (oldest first): enough
     to call a figure disputed, without reading every copy of a figure a thousand works repeat."""
-    from kb.linking import about, conflict_links, conflict_query_keys, conflicting, original_first
+    from kb.linking import about, conflict_links, conflict_query_keys, original_first
 
     ids = [r["id"] for r in records]
     also: dict[str, list[dict[str, Any]]] = {}
@@ -233,7 +233,7 @@ def links(
             batch = list(islice(keyed, CONFLICT_BATCH if most is not None else None))
             if not batch:
                 break
-            found += _disagreeing(store, me, mine, batch, conflicting)
+            found += _disagreeing(store, me, mine, batch)
         if most is not None:
             found = found[:most]
         against[r["id"]] = _with_doc_ids(store, sorted(found, key=lambda x: (x["doc_id"], x["start"])))
@@ -244,9 +244,11 @@ CONFLICT_BATCH = 256  # candidates judged at once when only the first few disagr
 
 
 def _disagreeing(
-    store: Store, me: dict[str, Any], mine: Any, keyed: list[dict[str, Any]], conflicting: Callable[..., bool]
+    store: Store, me: dict[str, Any], mine: Any, keyed: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The statistics of `keyed` that contradict `me` (kb.linking.conflicting), oldest first."""
+    from kb.linking import conflicting
+
     v = abs(float(me["value"]))
     others = [x for x in keyed if x["id"] != me["id"] and abs(float(x["value"])) >= v / 5]
     copies = store.groups_of(sorted({me["doc_id"], *(x["doc_id"] for x in others)}))

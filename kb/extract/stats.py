@@ -59,6 +59,7 @@ _STOP = set(
         "made including include includes included such around nearly almost roughly approximately more "
         "less fewer most least much many several other another own up down out off back away ago ca ca. "
         "approx approx. c. = ≈ ~ ∼ < > ≤ ≥ ±"
+        " near above below along beside behind beyond inside outside"
     ).split()
 )
 _VERBISH = re.compile(
@@ -250,11 +251,7 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                         sentence_end=s_end,
                         qualifier=qualifier,
                         population=population,
-                        measure=(
-                            entity.unit_class(unit) in entity.PROPERTY_UNITS
-                            and entity.measured_property(sentence, q.start, q.end, unit, population)
-                        )
-                        or (_measure(sentence, q.end, population) if unit != "count" else None),
+                        measure=_measure_of(sentence, q, unit, population),
                         comparison=comparison,
                         source=source,
                         sample_size=(
@@ -495,10 +492,6 @@ def _good_np(np: str) -> bool:
     return not _PRONOUN.match(np) and np.lower() not in ("it", "that", "which", "this", "what", "who")
 
 
-_PREPOSITIONS = frozenset(
-    "near at in on over under above below across around within during after before from to into "
-    "onto through by for with without between among along beside behind beyond inside outside".split()
-)
 _UNIT_WORDS = {w.lower() for written, _ in tables.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
 
 
@@ -528,11 +521,7 @@ def _modifies(sentence: str, before: str, nxt: str, unit: str) -> str | None:
         words.pop(0)  # "176 hp 2.5-liter four-cylinder gas engine"
     if not words or not re.match(r"[\s-]", nxt[:1] or "x") or not re.match(r"[a-z]", words[0]):
         return None
-    if (
-        words[0].lower() in _STOP
-        or words[0].lower() in _PREPOSITIONS
-        or words[0].lower() in ("a", "an", "the")
-    ):
+    if words[0].lower() in _STOP or words[0].lower() in ("a", "an", "the"):
         return None  # "450 K near the vent": a place follows, not the noun the figure modifies
     np = _clean_np(words[:5])
     if not np:
@@ -789,6 +778,15 @@ def _subject_before(sentence: str, rel_start: int) -> str | None:
     words = lead.split()
     np = _clean_np(words[:5])
     return np if np and re.search(r"s$|execs|staff|people", np) else None
+
+
+def _measure_of(sentence: str, q: Quantity, unit: str, population: str | None) -> str | None:
+    """What is measured: the property ranker's span for a measurement, else the clause rule's."""
+    if entity.unit_class(unit) in entity.PROPERTY_UNITS:
+        found = entity.measured_property(sentence, q.start, q.end, unit, population)
+        if found:
+            return found
+    return _measure(sentence, q.end, population) if unit != "count" else None
 
 
 def _measure(sentence: str, rel_end: int, population: str | None) -> str | None:
