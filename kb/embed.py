@@ -34,6 +34,7 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+    max_tokens: int  # word pieces the model reads of a text; passages are cut to fit (kb.ingest.segment)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
 
@@ -112,6 +113,7 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 in numpy: BERT encoder, mean pooling, L2 normalisation."""
 
     name = MODEL_NAME
+    max_tokens = MAX_TOKENS  # what the model reads of a text; passages are cut to fit it
     no_answer = MINILM_NO_ANSWER
 
     def __init__(self, path: Path | None = None) -> None:
@@ -219,6 +221,7 @@ class SentenceTransformerEmbedder:
     """The reference: sentence-transformers loading the packaged model (imports torch)."""
 
     name = MODEL_NAME
+    max_tokens = MAX_TOKENS  # what the model reads of a text; passages are cut to fit it
     no_answer = MINILM_NO_ANSWER
 
     def __init__(self, path: Path | None = None) -> None:
@@ -268,6 +271,7 @@ class BgeSmallEmbedder:
 
     name = BGE_NAME
     dim = 384
+    max_tokens = BGE_MAX_TOKENS
     # bge's cosines run higher than MiniLM's: the 10 dev questions' lowest best similarity is 0.666,
     # 14 off-topic questions on the shipped corpus reach 0.544 (calibrated in one run, like MiniLM's)
     no_answer = 0.60
@@ -332,6 +336,7 @@ class FakeEmbedder:
     """Deterministic bag-of-hashed-words vectors: fast, offline, good enough for unit tests."""
 
     name = "fake/hashed-words"
+    max_tokens = MAX_TOKENS
     no_answer = 0.0  # hashed words share stop words: no calibrated threshold, every question is answered
 
     def __init__(self, dim: int = 64) -> None:

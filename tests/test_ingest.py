@@ -185,3 +185,50 @@ def test_grouped_batches_share_a_commit_and_a_failed_batch_undoes_only_itself(tm
     assert seen("g") and not store.db.in_transaction
     reader.close()
     store.close()
+
+
+def _doc(text: str, title: str | None = None):
+    from kb.records import CleanDoc, Metadata
+
+    return CleanDoc(path="note.txt", kind="txt", sha="0" * 64, text=text, meta=Metadata(title=title))
+
+
+def _paragraph(n: int) -> str:
+    return " ".join(f"Sentence {i} says that the tested alloy held under load." for i in range(n))
+
+
+def test_a_paragraph_is_cut_only_where_the_model_window_ends() -> None:
+    from kb.ingest.segment import window_words
+
+    assert window_words(256) == 160 and window_words(512) == 320
+    doc = _doc(_paragraph(25))  # 250 words: over MiniLM's window, inside bge-small's
+    cut = segment(doc, window_words(256))
+    whole = segment(doc, window_words(512))
+    assert len(cut) == 2 and all(len(p.text.split()) <= 160 for p in cut)
+    assert [(p.start, p.end) for p in whole] == [(0, len(doc.text))]
+
+
+def test_a_text_opening_with_its_title_reads_its_passages_under_it() -> None:
+    title = "Aspirin lowers the risk of a second stroke in older adults, a ten-year cohort study finds."
+    body = _paragraph(3)
+    passages = segment(_doc(f"{title}\n\n{body}", title=title))
+    assert [p.text for p in passages] == [body]  # the title is a heading, not a passage
+    assert passages[0].context == title
+    # the same words without that title are a paragraph like any other
+    assert [p.text for p in segment(_doc(f"{title}\n\n{body}"))] == [title, body]
+
+
+def test_ingest_cuts_passages_to_the_model_window(tmp_path: Path) -> None:
+    class WideFake(FakeEmbedder):
+        name = "fake/wide"
+        max_tokens = 512
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "long.txt").write_text(_paragraph(25) + "\n", encoding="utf-8")
+    counts = {}
+    for embedder in (FakeEmbedder(), WideFake()):
+        kb = KnowledgeBase(tmp_path / embedder.name.replace("/", "-"), embedder=embedder)
+        kb.ingest([tmp_path / "docs"], jobs=1)
+        counts[embedder.name] = len(list(kb.store.passage_paths()))
+        kb.close()
+    assert counts == {"fake/hashed-words": 2, "fake/wide": 1}

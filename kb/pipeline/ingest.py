@@ -71,6 +71,13 @@ class Target(Protocol):
     def bulk_encode(self, texts: Sequence[str]) -> Any: ...
 
 
+def passage_words(target: Target) -> int:
+    """The longest passage the target's model reads whole (kb.ingest.segment.window_words)."""
+    from kb.ingest.segment import window_words
+
+    return window_words(getattr(target.embedder, "max_tokens", 256))
+
+
 def pipeline_version() -> str:
     """A hash of the code that turns a file into records: any change to it re-processes
     documents on the next ingest (vectors are cached by text, so only changed text is re-embedded)."""
@@ -209,7 +216,8 @@ def ingest_paths(
         waiting.append((source, old is not None, fp))
     # clean, segment and extract: in worker processes (or on Ray) when there is enough to do
     # (a document's one step on the bar comes when it is stored, or here when it is skipped)
-    results = work.run(tasks, jobs, engine, ray)
+    max_words = passage_words(target)
+    results = work.run(tasks, jobs, engine, ray, max_words)
     embedded = 0
     replaced = False
 
@@ -250,7 +258,7 @@ def ingest_paths(
                 source = read_stored(path, store)
             except InputError:
                 continue
-            result = work.prepare(source, own) if source.sha == old.sha else None
+            result = work.prepare(source, own, max_words) if source.sha == old.sha else None
             if isinstance(result, work.Prepared):
                 pending.append(
                     Pending(result.doc, source.encoding, True, old.keys, fingerprint(own), own, result)
@@ -479,7 +487,7 @@ def _ingest_batch(target: Target, batch: Sequence[Pending], pipeline: str, progr
     for item in batch:
         doc = item.doc
         ready = item.prepared if item.prepared is not None and item.prepared.doc is doc else None
-        passages = list(ready.passages) if ready else segment(doc)
+        passages = list(ready.passages) if ready else segment(doc, passage_words(target))
         stats = list(ready.statistics) if ready else extract_statistics(doc)
         claims = list(ready.claims) if ready else extract_claims(doc)
         plan = embedding_plan(embedder.name, doc, passages, stats)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kb.ingest.segment import MAX_WORDS
 from kb.records import Claim, CleanDoc, Passage, Source, Statistic, content_id, figure_statement
 
 PARALLEL_MIN = 8  # fewer documents than this are prepared in-process: a worker pool costs ~0.3 s to start
@@ -90,8 +91,9 @@ class Skipped:
     reason: str
 
 
-def prepare(source: Source, shared: frozenset[int]) -> Prepared | Skipped:
-    """Clean `source` (with the collection's shared line keys), segment it, extract its records."""
+def prepare(source: Source, shared: frozenset[int], max_words: int = MAX_WORDS) -> Prepared | Skipped:
+    """Clean `source` (with the collection's shared line keys), segment it into passages of at
+    most `max_words` (the model's window: kb.ingest.segment.window_words), extract its records."""
     from kb.errors import InputError
     from kb.extract.claims import extract_claims
     from kb.extract.stats import extract_statistics
@@ -104,11 +106,13 @@ def prepare(source: Source, shared: frozenset[int]) -> Prepared | Skipped:
         return Skipped(exc.path, exc.reason)
     except RecursionError:
         return Skipped(source.path, "document structure too deeply nested to parse")
-    return Prepared(doc, tuple(segment(doc)), tuple(extract_statistics(doc)), tuple(extract_claims(doc)))
+    return Prepared(
+        doc, tuple(segment(doc, max_words)), tuple(extract_statistics(doc)), tuple(extract_claims(doc))
+    )
 
 
-def _prepare_pair(task: tuple[Source, frozenset[int]]) -> Prepared | Skipped:
-    return prepare(*task)
+def _prepare_pair(task: tuple[Source, frozenset[int]], max_words: int = MAX_WORDS) -> Prepared | Skipped:
+    return prepare(*task, max_words=max_words)
 
 
 def default_jobs() -> int:
@@ -124,16 +128,18 @@ def run(
     jobs: int = 1,
     engine: str = "local",
     ray: RayOptions | None = None,
+    max_words: int = MAX_WORDS,
 ) -> Iterator[Prepared | Skipped]:
     """`prepare` over `tasks`, results in task order: in-process for one job or a few documents,
     else in `jobs` worker processes, or as a Ray Data pipeline that also embeds (`ray`)."""
     if engine == "ray":
-        yield from _run_ray(tasks, ray or RayOptions())
+        yield from _run_ray(tasks, ray or RayOptions(), max_words)
         return
     if jobs <= 1 or len(tasks) < PARALLEL_MIN:
         for task in tasks:
-            yield _prepare_pair(task)
+            yield _prepare_pair(task, max_words)
         return
+    import functools
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -145,7 +151,7 @@ def run(
         max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
     )
     try:
-        yield from pool.map(_prepare_pair, tasks, chunksize=chunk)
+        yield from pool.map(functools.partial(_prepare_pair, max_words=max_words), tasks, chunksize=chunk)
     finally:  # Ctrl-C or an error: queued work is dropped, not finished
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -178,7 +184,9 @@ def ray_module() -> Any:
     return ray
 
 
-def _run_ray(tasks: Sequence[tuple[Source, frozenset[int]]], options: RayOptions) -> Iterator[Any]:
+def _run_ray(
+    tasks: Sequence[tuple[Source, frozenset[int]]], options: RayOptions, max_words: int = MAX_WORDS
+) -> Iterator[Any]:
     """The Ray Data pipeline: prepare (tasks) → embed (an actor pool) → Parquet shards, read back
     in task order. `options.address` (or RAY_ADDRESS, or a running `ray start`) names a cluster,
     whose workers need kb installed; without one Ray starts on this machine and stops after."""
@@ -211,7 +219,7 @@ def _run_ray(tasks: Sequence[tuple[Source, frozenset[int]]], options: RayOptions
         rows = [{"n": n, "task": _task_json(source, shared)} for n, (source, shared) in enumerate(tasks)]
         (
             ray_data.from_items(rows)
-            .map_batches(_prepare_rows, batch_size=4)
+            .map_batches(_prepare_rows, batch_size=4, fn_kwargs={"max_words": max_words})
             .map_batches(
                 _EmbedRows,
                 batch_size=16,
@@ -306,11 +314,11 @@ def _result_from_json(data: str) -> Prepared | Skipped:
     )
 
 
-def _prepare_rows(batch: dict[str, Any]) -> dict[str, Any]:
+def _prepare_rows(batch: dict[str, Any], max_words: int = MAX_WORDS) -> dict[str, Any]:
     """Ray Data task stage: clean, segment and extract a batch of documents."""
     import numpy as np
 
-    out = [_result_json(_prepare_pair(_task_from_json(t))) for t in batch["task"]]
+    out = [_result_json(_prepare_pair(_task_from_json(t), max_words)) for t in batch["task"]]
     return {"n": np.asarray(batch["n"], dtype=np.int64), "prepared": np.array(out, dtype=object)}
 
 
