@@ -20,6 +20,15 @@ def _clip(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 100].rstrip() + " […]"
 
 
+def _quoted(text: str) -> str:
+    """A sentence in quotation marks, unless it is one quotation already (no “““…”” doubling)."""
+    text = _clip(text)
+    inner = text[1:-1]
+    if len(text) > 1 and text[0] in '“"' and text[-1] in '”"' and not any(c in inner for c in '“”"'):
+        return text
+    return f"“{text}”"
+
+
 def where(path: str | None) -> str:
     """A stored (absolute) path as the terminal shows it: relative to the current directory when
     inside it, so `kb ask` output stays short; JSON output keeps the absolute path."""
@@ -68,7 +77,7 @@ def summary_text(summary: Any) -> list[str]:
             marks = "".join(f"[{n}]" for n in q.sources)
             lines.append(
                 textwrap.fill(
-                    f"“{_clip(q.text)}” {marks}",
+                    f"{_quoted(q.text)} {marks}",
                     width=96,
                     initial_indent="    • ",
                     subsequent_indent="      ",
@@ -366,7 +375,7 @@ def answer_markdown(answer: Any) -> str:
             lines += [f"**{theme.label}**", ""]
         for q in theme.quotes:
             cites = "; ".join(keys[n - 1] for n in q.sources if 0 < n <= len(keys))
-            lines.append(f"- “{_clip(q.text)}” [{cites}]" if cites else f"- “{_clip(q.text)}”")
+            lines.append(f"- {_quoted(q.text)} [{cites}]" if cites else f"- {_quoted(q.text)}")
         lines.append("")
     if answer.hits:
         lines += ["### Passages", ""]

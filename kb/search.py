@@ -22,7 +22,12 @@ RRF_K = 60
 CANDIDATES = 50
 RERANK_DEPTH = 40
 SHORT_WORDS = 10
-W_COVERAGE = 0.05
+# The reranker's weights. Lexical and coverage fell from 0.1 and 0.05 when a paragraph that fits
+# bge-small's window became one passage: SciFact train 0.768 -> 0.781, the dev questions unchanged.
+W_DENSE = 0.4
+W_SENTENCE = 0.3
+W_LEXICAL = 0.05
+W_COVERAGE = 0.02
 W_CUE = 0.25
 
 
@@ -178,8 +183,8 @@ def rerank(
             "brevity": brevity,
         }
         score = (
-            brevity * (0.4 * dense_sim + 0.3 * max(best_sim, dense_sim))
-            + 0.1 * lex
+            brevity * (W_DENSE * dense_sim + W_SENTENCE * max(best_sim, dense_sim))
+            + W_LEXICAL * lex
             + W_COVERAGE * coverage
             + W_CUE * cue
         )
@@ -196,10 +201,13 @@ def search(
     query: str,
     k: int = 10,
     filters: Filters | None = None,
-    per_doc: int = 3,
+    per_doc: int | None = None,
 ) -> list[Hit]:
-    """The k best passages for a query, best first, each with its score components."""
+    """The k best passages for a query, best first, each with its score components. While other
+    documents have passages to show, one document fills at most `per_doc` of the k places (default
+    a third, at least two): a five-passage answer cites three sources, not two."""
     filters = filters or Filters()
+    per_doc = per_doc or max(2, k // 3)
     depth = max(CANDIDATES, k * 5)
     if filters:
         depth = max(depth, vindex.manifest.count)  # filter after search: look at everything

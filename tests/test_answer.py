@@ -186,3 +186,27 @@ def test_no_confident_answer_below_the_similarity_floor(fake_env, corpus_copy: P
     data = render.answer_json(unsure)
     assert data["answered"] is False and data["answer"] is None and data["results"]
     assert "No passage answers this well" in render.answer_markdown(unsure)
+
+
+def test_a_sentence_that_is_one_quotation_is_not_quoted_twice() -> None:
+    from kb.render import _quoted
+
+    assert _quoted("“This is often blamed on speed.”") == "“This is often blamed on speed.”"
+    assert _quoted("Costs rose 4 percent.") == "“Costs rose 4 percent.”"
+    # two quotations with words between them are one sentence to quote
+    assert _quoted("“Yes,” she said, “it works.”") == "““Yes,” she said, “it works.””"
+
+
+def test_a_short_answer_cites_at_least_three_sources(fake_env, corpus_copy: Path) -> None:
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+
+    kb = KnowledgeBase(corpus_copy.parent / "idx-div", embedder=FakeEmbedder())
+    kb.ingest([corpus_copy])
+    for question in ("what blocks collaboration", "marketing budget technology", "CIO CMO relationship"):
+        hits = kb.ask(question, k=5).hits
+        docs = [h.doc.id for h in hits]
+        assert len(hits) == 5 and max(docs.count(d) for d in docs) <= 2, question
+    ten = [h.doc.id for h in kb.ask("CIO CMO relationship", k=10).hits]
+    assert max(ten.count(d) for d in ten) <= 3
+    kb.close()
