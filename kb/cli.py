@@ -778,6 +778,13 @@ def serve(port: int, host: str, open_browser: bool, index_dir: Path, quiet: bool
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: metrics and timings.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N judged queries.")
 @click.option(
+    "--cross-encoder",
+    "cross_encoder",
+    type=click.IntRange(1),
+    help="Reorder the retriever's first N passages with the ms-marco cross-encoder (measured here; "
+    "kb ask does not use it).",
+)
+@click.option(
     "--cache",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where evaluation indexes are kept (default: INDEX/eval).",
@@ -792,6 +799,7 @@ def eval_(
     retriever: str,
     as_json: bool,
     limit: int | None,
+    cross_encoder: int | None,
     cache: Path | None,
     model: str,
     index_dir: Path,
@@ -813,13 +821,14 @@ def eval_(
         embedder=None if os.environ.get("KB_EMBEDDER") else embedder_for(model),
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         limit=limit,
+        cross_encoder=cross_encoder or 0,
     )
     if as_json:
         _emit(render.dumps(report.to_dict()))
     else:
         m, t = report.metrics, report.timings
         click.echo(
-            f"{folder.name} {split} ({report.queries} queries), {retriever}: "
+            f"{folder.name} {split} ({report.queries} queries), {report.retriever}: "
             f"nDCG@10 {m['ndcg@10']:.4f}  Recall@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}"
         )
         click.echo(

