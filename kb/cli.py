@@ -810,7 +810,6 @@ def eval_(
     The corpus is indexed once into a throw-away index keyed by its content (reused by later runs).
     """
     from kb import render
-    from kb.embed import embedder_for
     from kb.evaluate import evaluate
 
     report = evaluate(
@@ -818,7 +817,7 @@ def eval_(
         split,
         retriever,
         cache or index_dir / "eval",
-        embedder=None if os.environ.get("KB_EMBEDDER") else embedder_for(model),
+        model=model,
         progress=BarProgress(not quiet and sys.stderr.isatty()),
         limit=limit,
         cross_encoder=cross_encoder or 0,

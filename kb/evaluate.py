@@ -144,9 +144,11 @@ def evaluate(
     progress: Any = None,
     limit: int | None = None,
     cross_encoder: int = 0,
+    model: str | None = None,
 ) -> EvalReport:
     """Index the corpus (or reuse the cached index), run every judged query, score the run.
-    `cross_encoder` N > 0: the retriever's first N passages are reordered by the cross-encoder."""
+    `cross_encoder` N > 0: the retriever's first N passages are reordered by the cross-encoder.
+    `model` (a short name, kb.embed.MODELS) or `embedder` (an instance) says what embeds it."""
     from kb.api import KnowledgeBase
     from kb.search import rank
 
@@ -159,10 +161,17 @@ def evaluate(
     queries = {str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels}
     if limit:
         queries = dict(list(queries.items())[:limit])
-    from kb.embed import DEFAULT_MODEL, embedder_for, get_embedder, single_threaded
+    from kb.embed import DEFAULT_MODEL, MODELS, embedder_for, get_embedder, single_threaded
 
-    embedder = embedder or (get_embedder() if os.environ.get("KB_EMBEDDER") else embedder_for(DEFAULT_MODEL))
-    kb = KnowledgeBase(cache / corpus_key(folder, embedder.name), embedder=embedder)
+    if embedder is None and model and not os.environ.get("KB_EMBEDDER"):
+        # kb picks the runtime, as `kb ingest` does: MiniLM's index is built with sentence-transformers
+        # when installed (2.2x the numpy runtime on SciFact abstracts), its queries encoded in numpy
+        kb = KnowledgeBase(cache / corpus_key(folder, MODELS.get(model, model)), model=model)
+    else:
+        embedder = embedder or (
+            get_embedder() if os.environ.get("KB_EMBEDDER") else embedder_for(DEFAULT_MODEL)
+        )
+        kb = KnowledgeBase(cache / corpus_key(folder, embedder.name), embedder=embedder)
     t0 = time.perf_counter()
     report = kb.ingest_texts(corpus_items(folder), progress=progress)
     index_s = time.perf_counter() - t0

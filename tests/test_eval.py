@@ -106,3 +106,24 @@ def test_eval_with_the_cross_encoder_reorders_the_head(fake_env: dict[str, str],
     report = json.loads(result.stdout)
     assert report["retriever"] == "dense+cross-encoder@3" and plain["retriever"] == "dense"
     assert plain["mrr@10"] < 1.0 and report["mrr@10"] == 1.0  # read with the question, aspirin is first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["minilm", "bge-small"])
+def test_eval_builds_its_index_with_the_model_asked_for(
+    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.api import KnowledgeBase
+    from kb.embed import MODELS
+    from kb.evaluate import corpus_key
+
+    monkeypatch.delenv("KB_EMBEDDER", raising=False)
+    folder = _toy(tmp_path / "toy")
+    cache = tmp_path / "cache"
+    args = ["eval", str(folder), "--model", model, "--cache", str(cache), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ndcg@10"] > 0
+    kb = KnowledgeBase(cache / corpus_key(folder, MODELS[model]))
+    assert kb.store.get_meta("model") == MODELS[model]
+    kb.close()
