@@ -150,10 +150,18 @@ def run(
     pool = ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
     )
+    done = False
     try:
         yield from pool.map(functools.partial(_prepare_pair, max_words=max_words), tasks, chunksize=chunk)
-    finally:  # Ctrl-C or an error: queued work is dropped, not finished
-        pool.shutdown(wait=False, cancel_futures=True)
+        done = True
+    finally:
+        if not done:  # Ctrl-C, SIGTERM or an error: queued work is dropped, running work is stopped
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()  # (Python 3.11 has no public way; 3.14 adds terminate_workers)
+        # Waiting lets the pool's manager thread end before the interpreter does: on Python 3.11 its
+        # exit hook otherwise races that thread and prints an OSError traceback after "interrupted",
+        # and a worker still starting up prints one when its parent's pipe closes under it.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _worker_init(parent: int) -> None:
