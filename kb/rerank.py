@@ -54,17 +54,14 @@ def cross_rerank(
     """`ranked` (passage rowid, score) with its first `depth` reordered by the cross-encoder, each
     passage read under its heading or lead-in as the embedder reads it; the rest keep their order
     below them."""
-    from kb.ingest.segment import embed_text
-    from kb.records import Passage
+    from kb.ingest.segment import framed
 
     head = [i for i, _ in ranked[:depth]]
     if not head:
         return ranked
     rows = store.passages(head)
     head = [i for i in head if i in rows]
-    texts = [
-        embed_text(Passage("", 0, 0, 0, rows[i]["text"], context=rows[i]["context"] or "")) for i in head
-    ]
+    texts = [framed(rows[i]["text"], rows[i]["context"] or "") for i in head]
     logits = encoder.score(query, texts)
     order = sorted(range(len(head)), key=lambda n: -float(logits[n]))
     floor = float(logits.min()) if len(head) else 0.0

@@ -31,11 +31,16 @@ def window_words(max_tokens: int) -> int:
 _BLOCK_SEP = re.compile(r"\n\s*\n")
 
 
+def framed(text: str, context: str = "") -> str:
+    """A passage's text as a model reads it: its heading or lead-in, then the text."""
+    return f"{context}\n{text}" if context else text
+
+
 def embed_text(passage: Passage) -> str:
-    """What the model sees for a passage: its heading or lead-in, then its text.
+    """What the embedder sees for a passage (`framed`).
 
     Lives here, in a module the pipeline version hashes, so changing it re-embeds."""
-    return f"{passage.context}\n{passage.text}" if passage.context else passage.text
+    return framed(passage.text, passage.context)
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:

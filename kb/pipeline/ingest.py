@@ -73,9 +73,10 @@ class Target(Protocol):
 
 def passage_words(target: Target) -> int:
     """The longest passage the target's model reads whole (kb.ingest.segment.window_words)."""
+    from kb.embed import MAX_TOKENS
     from kb.ingest.segment import window_words
 
-    return window_words(getattr(target.embedder, "max_tokens", 256))
+    return window_words(getattr(target.embedder, "max_tokens", MAX_TOKENS))
 
 
 def pipeline_version() -> str:
