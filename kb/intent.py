@@ -11,7 +11,7 @@ bounded boost to passages that carry its answer type.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class Intent:
     trigger: re.Pattern[str]  # matched against the question
     expansion: tuple[str, ...]  # extra lexical query terms
     cue: re.Pattern[str]  # matched against passages; hits count toward the boost
+    implied_by: re.Pattern[str] | None = None  # words that imply the intent without naming it
+    strength: float = 1.0  # of the boost: 1 when the question names the intent, IMPLIED when it implies it
 
 
 INTENTS: tuple[Intent, ...] = (
@@ -80,13 +82,15 @@ INTENTS: tuple[Intent, ...] = (
     Intent(
         "recommendation",
         re.compile(
-            r"\b(recommend\w*|advi[cs]e\w*|suggest\w*|should|how (?:to|can|do) \w+ improve|best practice\w*)\b",
+            r"\b(recommend\w*|advi[cs]e\w*|suggest\w*|how (?:to|can|do) \w+ improve|best practice\w*)\b",
             re.I,
         ),
         ("recommends", "recommendation", "should", "advice", "improve"),
         re.compile(
             r"\b(recommend\w*|should|must|advice|need to|step|start|improv\w*)\b|^[•\-*]\s", re.I | re.M
         ),
+        # "What should an advisor bring?" may want advice, or what an advisor is for.
+        implied_by=re.compile(r"\bshould\b", re.I),
     ),
 )
 
@@ -97,6 +101,7 @@ _INTERROGATIVE = re.compile(
     re.I,
 )
 KEYWORD_QUERY_WORDS = 6
+IMPLIED = 0.5  # the boost of an intent the question only implies
 
 
 def is_question(text: str) -> bool:
@@ -112,10 +117,17 @@ def is_question(text: str) -> bool:
 
 
 def intents_of(question: str) -> list[Intent]:
-    """The intents a question expresses (possibly none; none for a statement)."""
+    """The intents a question expresses (possibly none; none for a statement); one it only implies
+    ("should") comes with strength IMPLIED."""
     if not is_question(question):
         return []
-    return [i for i in INTENTS if i.trigger.search(question)]
+    found = []
+    for intent in INTENTS:
+        if intent.trigger.search(question):
+            found.append(intent)
+        elif intent.implied_by is not None and intent.implied_by.search(question):
+            found.append(replace(intent, strength=IMPLIED))
+    return found
 
 
 def expanded_query(question: str, intents: list[Intent]) -> str:
@@ -128,6 +140,8 @@ def topic_of(question: str, intents: list[Intent]) -> str:
     """The question without the words that only state its intent ("what blocks X" -> "what X")."""
     for intent in intents:
         question = intent.trigger.sub(" ", question)
+        if intent.implied_by is not None:
+            question = intent.implied_by.sub(" ", question)
     return question
 
 
@@ -142,5 +156,5 @@ def cue_score(text: str, intents: list[Intent]) -> float:
     best = 0.0
     for intent in intents:
         hits = len(intent.cue.findall(text))
-        best = max(best, min(1.0, hits / 2.0))
+        best = max(best, intent.strength * min(1.0, hits / 2.0))
     return best

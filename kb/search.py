@@ -29,6 +29,10 @@ W_SENTENCE = 0.3
 W_LEXICAL = 0.05
 W_COVERAGE = 0.02
 W_CUE = 0.25
+# A list item scores at least its lead-in's score less this ("Forrester recommends:" → its bullets):
+# an item alone says little ("• Sharing and collaborating in teams.") and means what its lead-in says.
+LIST_GAP = 0.1
+LIST_ITEMS = 12  # items of one list brought up with its lead-in; a longer list is more likely data
 
 
 def check_date(option: str, value: str) -> str:
@@ -121,6 +125,28 @@ def retrieve(
     lexical_order = [i for i, _ in lexical]
     fused = rrf([dense_order, lexical_order])
     return Retrieved(dict(dense), dict(lexical), fused, dense_order, lexical_order)
+
+
+def lift_list_items(scored: list[Scored], lists: dict[int, list[int]]) -> list[Scored]:
+    """`scored` with each item of a scored lead-in's list raised to just below it (if lower), best first.
+
+    Items keep their own order: an item's lift shrinks by half its distance from the list's best item.
+    Each item's components gain "list", the lead-in's score."""
+    if not lists:
+        return scored
+    by_id = {item[1]: item for item in scored}
+    for lead, members in lists.items():
+        if lead not in by_id:
+            continue
+        top = by_id[lead][0]
+        present = [by_id[j] for j in members if j in by_id]
+        if not present:
+            continue
+        best = max(item[0] for item in present)
+        for score, j, components, span in present:
+            lifted = max(score, top - LIST_GAP - 0.5 * (best - score))
+            by_id[j] = (lifted, j, {**components, "list": top, "rerank": lifted}, span)
+    return sorted(by_id.values(), key=lambda t: -t[0])
 
 
 def rerank(
@@ -218,7 +244,12 @@ def search(
     candidates = [i for i in ranked if i in rows and filters.allows(rows[i]["doc"])][:limit]
     if not candidates:
         return []
-    scored = rerank(store, query_vector, query, candidates, first, rows)
+    # The items of a list whose lead-in is a candidate are candidates too, found or not.
+    lists = {lead: members[:LIST_ITEMS] for lead, members in store.list_items(candidates).items()}
+    items = [j for members in lists.values() for j in members if j not in rows]
+    rows.update(store.passages(items))
+    candidates += [j for j in dict.fromkeys(items) if j in rows]
+    scored = lift_list_items(rerank(store, query_vector, query, candidates, first, rows), lists)
     # Copies of one work answer once: a copy's passages fold into the work's first document.
     groups = store.groups_of(sorted({rows[item[1]]["doc"].id for item in scored}))
     shown: dict[str, str] = {}  # group -> the document that represents it
@@ -236,13 +267,16 @@ def search(
         elif all(d.id != doc.id for d in also.setdefault(first, [])):
             also[first].append(doc)
     scored = kept
-    # Diversity: at most `per_doc` passages from one document while others remain.
+    # Diversity: at most `per_doc` passages from one document while others remain. A list that
+    # its lead-in brought up counts once, as its lead-in: its items are one answer, not many.
     chosen: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
     overflow = []
     counts: dict[str, int] = {}
     for item in scored:
         doc_id = rows[item[1]]["doc"].id
-        if counts.get(doc_id, 0) < per_doc:
+        if "list" in item[2]:
+            chosen.append(item)
+        elif counts.get(doc_id, 0) < per_doc:
             chosen.append(item)
             counts[doc_id] = counts.get(doc_id, 0) + 1
         else:

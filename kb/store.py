@@ -1477,6 +1477,20 @@ class Store:
             }
         return out
 
+    def list_items(self, rowids: Sequence[int]) -> dict[int, list[int]]:
+        """For each given passage that is a list's lead-in (its text ends with a colon), the rowids
+        of the list's items (passages of the same document that have it as context), in order."""
+        rows = self._select_in(
+            "SELECT l.rowid, p.rowid FROM passages l JOIN passages p ON p.doc_id = l.doc_id"
+            " AND p.ordinal > l.ordinal AND p.context != '' AND rtrim(l.text, ': ') = rtrim(p.context, ': ')"
+            " WHERE l.rowid IN ({keys}) AND l.text LIKE '%:' ORDER BY l.rowid, p.ordinal",
+            rowids,
+        )
+        out: dict[int, list[int]] = {}
+        for lead, item in rows:
+            out.setdefault(int(lead), []).append(int(item))
+        return out
+
     def _sentences_by(self, column: str, keys: Sequence[Any]) -> dict[Any, list[tuple[int, int, np.ndarray]]]:
         """Sentences (start, end, vector) of the passages whose `column` is in keys, grouped by it."""
         rows = self._select_in(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.intent import cue_score, expanded_query, intents_of
+from kb.intent import cue_score, expanded_query, intents_of, topic_of
 from kb.search import Filters, rrf
 from kb.store import fts_query
 
@@ -64,3 +64,48 @@ def test_quantity_question_prefers_the_figure_about_its_topic(fake_kb, tmp_path)
     hits = fake_kb.ask("What share of the marketing budget goes to technology?", k=2).hits
     assert hits[0].text.startswith("With 22 per cent")
     assert hits[0].components["intent"] > hits[1].components["intent"]
+
+
+def test_a_question_that_only_implies_advice_gets_half_the_boost() -> None:
+    """'should' may ask for advice or for what a thing is for; 'recommend' names the intent."""
+    named = intents_of("What does Forrester recommend?")
+    implied = intents_of("What should a third-party advisor bring?")
+    assert [(i.name, i.strength) for i in named] == [("recommendation", 1.0)]
+    assert [(i.name, i.strength) for i in implied] == [("recommendation", 0.5)]
+    advice = "Teams should meet weekly and must share goals."
+    assert cue_score(advice, named) == 1.0
+    assert cue_score(advice, implied) == 0.5
+    assert "should" not in topic_of("What should a third-party advisor bring?", implied)
+
+
+def test_a_list_follows_its_lead_in_and_counts_once(fake_kb, tmp_path) -> None:
+    """Bullets share no word with the question; their lead-in does, and brings them up with it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "advice.txt").write_text(
+        "Club report: keeping members\n\n"
+        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
+        "To reduce churn, Orbital recommends:\n\n"
+        "  • Calling lapsed members within a week of their last visit.\n"
+        "  • Pricing plans by the month rather than by the year.\n"
+        "  • Rewarding every referral with a free month for both members.\n"
+        "  • Logging each complaint and answering it within two days.\n",
+        encoding="utf-8",
+    )
+    (docs / "news.txt").write_text(
+        "Club news: a hard year\n\n"
+        "Churn rose at most clubs last year, Orbital says, and it will not reduce soon.\n\n"
+        "Orbital surveyed two hundred clubs about churn and about what their members want.\n\n"
+        "Orbital found that churn is highest in January, when new members reduce their visits.\n",
+        encoding="utf-8",
+    )
+    fake_kb.ingest([docs])
+    hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=6).hits
+    texts = [h.text for h in hits]
+    assert "To reduce churn, Orbital recommends:" in texts
+    items = [k for k, t in enumerate(texts) if t.startswith("•")]
+    assert len(items) == 4  # the whole list, though one document fills at most two of six places
+    assert all("list" in hits[k].components for k in items)
+    assert max(items) < texts.index(
+        "Churn rose at most clubs last year, Orbital says, and it will not reduce soon."
+    )
