@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Derived model files (kb.embed.cache_dir) go to a directory of the test session, not ~/.cache."""
+    os.environ.setdefault("KB_CACHE_DIR", str(tmp_path_factory.mktemp("kb-cache")))
+
+
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped corpus."""

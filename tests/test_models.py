@@ -36,6 +36,25 @@ def test_bge_vectors_are_normalised_batch_independent_and_meaningful() -> None:
     assert sims[0, 1] > sims[0, 2] + 0.1
 
 
+def test_the_optimised_copy_loads_faster_and_gives_the_same_vectors(tmp_path, monkeypatch) -> None:
+    """The first load writes the graph-optimised copy; later loads read it; a damaged copy is rewritten."""
+    from kb.embed import BgeSmallEmbedder, cache_dir
+
+    monkeypatch.setenv("KB_CACHE_DIR", str(tmp_path / "cache"))
+    texts = ["what blocks collaboration", "42±11 mg of Ti at 2000 ppm SO2"]
+    first = BgeSmallEmbedder()
+    copies = list((cache_dir() / "onnx").glob("*.onnx"))
+    assert len(copies) == 1 and not list((cache_dir() / "onnx").glob(".*"))  # no temporary file left
+    again = BgeSmallEmbedder()  # from the copy
+    assert np.array_equal(first.encode(texts), again.encode(texts))
+    copies[0].write_bytes(b"not a model")
+    mended = BgeSmallEmbedder()
+    assert np.array_equal(first.encode(texts), mended.encode(texts))
+    assert copies[0].stat().st_size > 1_000_000
+    monkeypatch.setenv("KB_CACHE_DIR", "/proc/kb-cannot-write-here")
+    assert np.array_equal(first.encode(texts), BgeSmallEmbedder().encode(texts))
+
+
 @pytest.mark.slow
 def test_an_index_keeps_its_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kb.embed import BGE_NAME, MODEL_NAME
