@@ -225,7 +225,12 @@ def summarise(
     for score, c, dups in chosen:
         nums = tuple(dict.fromkeys(number(x.doc) for x in [c, *dups]))
         lead = c.context if c.context.rstrip().endswith(":") else ""
-        quotes.append((Quote(c.text, c.doc.id, c.start, c.end, nums, round(score, 4)), c.vector, lead))
+        text, start = c.text, c.start
+        if lead:  # the item's words, not its list marker ("• "): the answer sets its own bullets
+            marker = len(text) - len(text.lstrip(" •-*–·▪\t"))
+            if marker < len(text):
+                text, start = text[marker:], start + marker
+        quotes.append((Quote(text, c.doc.id, start, c.end, nums, round(score, 4)), c.vector, lead))
     # Themes: items of one list share their lead-in as the label; other sentences are grouped
     # greedily by similarity to each theme's centroid, in score order.
     groups: list[tuple[list[np.ndarray], list[Quote]]] = []

@@ -90,6 +90,9 @@ def test_list_items_are_grouped_under_their_lead_in() -> None:
     summary = summarise("What does Forrester recommend?", q, cands)
     assert [t.label for t in summary.themes] == ["To improve this relationship, Forrester recommends"]
     assert len(summary.themes[0].quotes) == 2
+    # an item is quoted without its list marker, and its offsets move past the marker with it
+    first = next(x for x in summary.themes[0].quotes if x.text.startswith("Clarifying"))
+    assert (first.start, first.end) == (2, 40)
 
 
 def test_answer_json_sentences_are_verbatim_and_markers_map_to_sources(fake_env, corpus_copy: Path) -> None:
