@@ -287,11 +287,14 @@ def _session(model: Path) -> Any:
     the time."""
     import onnxruntime as ort
 
-    stat = model.stat()
-    key = hashlib.sha256(f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}".encode())
-    copy = cache_dir() / "onnx" / f"{model.parent.name}-{key.hexdigest()[:16]}.onnx"
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    try:
+        stat = model.stat()
+        key = hashlib.sha256(f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}".encode())
+        copy = cache_dir() / "onnx" / f"{model.parent.name}-{key.hexdigest()[:16]}.onnx"
+    except (OSError, RuntimeError, KeyError):  # no model file (onnxruntime says so below), or no home
+        return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     if copy.exists():
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
@@ -309,7 +312,15 @@ def _session(model: Path) -> Any:
     except OSError as exc:
         log.info("no optimised copy of %s (%s)", model, exc)
         tmp = None
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    except Exception:
+        if tmp is None:
+            raise
+        tmp.unlink(missing_ok=True)  # the copy could not be written: load without writing one
+        tmp, options = None, ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     if tmp is not None:
         try:
             os.replace(tmp, copy)  # whole or not at all: a reader never sees half a file
