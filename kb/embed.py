@@ -291,7 +291,9 @@ def _session(model: Path) -> Any:
     options.log_severity_level = 3
     try:
         stat = model.stat()
-        key = hashlib.sha256(f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}".encode())
+        key = hashlib.sha256(
+            f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}".encode()
+        )
         copy = cache_dir() / "onnx" / f"{model.parent.name}-{key.hexdigest()[:16]}.onnx"
     except (OSError, RuntimeError, KeyError):  # no model file (onnxruntime says so below), or no home
         return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
