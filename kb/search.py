@@ -246,9 +246,10 @@ def search(
         return []
     # The items of a list whose lead-in is a candidate are candidates too, found or not.
     lists = {lead: members[:LIST_ITEMS] for lead, members in store.list_items(candidates).items()}
-    items = [j for members in lists.values() for j in members if j not in rows]
-    rows.update(store.passages(items))
-    candidates += [j for j in dict.fromkeys(items) if j in rows]
+    items = list(dict.fromkeys(j for members in lists.values() for j in members))
+    rows.update(store.passages([j for j in items if j not in rows]))
+    have = set(candidates)
+    candidates += [j for j in items if j in rows and j not in have]
     scored = lift_list_items(rerank(store, query_vector, query, candidates, first, rows), lists)
     # Copies of one work answer once: a copy's passages fold into the work's first document.
     groups = store.groups_of(sorted({rows[item[1]]["doc"].id for item in scored}))
