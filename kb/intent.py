@@ -82,7 +82,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent(
         "recommendation",
         re.compile(
-            r"\b(recommend\w*|advi[cs]e\w*|suggest\w*|how (?:to|can|do) \w+ improve|best practice\w*)\b",
+            r"\b(recommend\w*|advi[cs]e\w*|suggest\w*|how (?:to|can|could|do|does|should)(?=(?: \w+){0,5}? improve)|best practice\w*)\b",
             re.I,
         ),
         ("recommends", "recommendation", "should", "advice", "improve"),

@@ -200,7 +200,7 @@ def rerank(
                 own = _terms(" ".join(filter(None, (stat.get("population"), stat.get("measure")))))
                 cue = max(cue, len(topic & own) / len(topic) if topic else 1.0)
         components = {
-            "rrf": fused[i],
+            "rrf": fused.get(i, 0.0),  # a list item joins with its lead-in, found or not
             "dense": dense_sim,
             "sentence": max(best_sim, 0.0),
             "lexical": lex,

@@ -76,6 +76,12 @@ def test_a_question_that_only_implies_advice_gets_half_the_boost() -> None:
     assert cue_score(advice, named) == 1.0
     assert cue_score(advice, implied) == 0.5
     assert "should" not in topic_of("What should a third-party advisor bring?", implied)
+    # "how can X improve" asks for advice whatever X is, one word or five
+    for q in ("How can we improve retention?", "How can CMOs and CIOs improve their relationship?"):
+        assert [(i.name, i.strength) for i in intents_of(q)] == [("recommendation", 1.0)]
+    assert "CMOs and CIOs" in topic_of(
+        "How can CMOs and CIOs improve it?", intents_of("How can CMOs and CIOs improve it?")
+    )
 
 
 def test_a_list_follows_its_lead_in_and_counts_once(fake_kb, tmp_path) -> None:
@@ -109,3 +115,35 @@ def test_a_list_follows_its_lead_in_and_counts_once(fake_kb, tmp_path) -> None:
     assert max(items) < texts.index(
         "Churn rose at most clubs last year, Orbital says, and it will not reduce soon."
     )
+
+
+def test_list_items_that_retrieval_missed_are_scored_with_their_lead_in(
+    fake_kb, tmp_path, monkeypatch
+) -> None:
+    """The first stage found only the lead-in: its items are fetched, scored and shown all the same."""
+    import kb.search as search_module
+
+    doc = tmp_path / "advice.txt"
+    doc.write_text(
+        "Club report: keeping members\n\n"
+        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
+        "To reduce churn, Orbital recommends:\n\n"
+        "  • Calling lapsed members within a week of their last visit.\n"
+        "  • Pricing plans by the month rather than by the year.\n",
+        encoding="utf-8",
+    )
+    fake_kb.ingest([doc])
+    real = search_module.retrieve
+
+    def lead_in_only(store, vindex, query_vector, query, depth):
+        found = real(store, vindex, query_vector, query, depth)
+        rows = store.passages(list(found.fused))
+        lead = [i for i in found.fused if rows[i]["text"].endswith(":")]
+        return search_module.Retrieved(
+            {i: found.dense.get(i, 0.0) for i in lead}, {}, {i: 1.0 for i in lead}, lead, []
+        )
+
+    monkeypatch.setattr(search_module, "retrieve", lead_in_only)
+    hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=5).hits
+    assert sorted(h.text[:9] for h in hits) == ["To reduce", "• Calling", "• Pricing"]
+    assert all(h.components["list"] > 0 for h in hits if h.text.startswith("•"))
