@@ -268,17 +268,20 @@ def search(
         elif all(d.id != doc.id for d in also.setdefault(first, [])):
             also[first].append(doc)
     scored = kept
-    # Diversity: at most `per_doc` passages from one document while others remain. A list that
-    # its lead-in brought up counts once, as its lead-in: its items are one answer, not many.
+    # Diversity: at most `per_doc` passages from one document while others remain. A list whose
+    # lead-in is shown counts once, as its lead-in: its items are one answer, not many.
+    lead_of = {j: lead for lead, members in lists.items() for j in members}
     chosen: list[tuple[float, int, dict[str, float], tuple[int, int] | None]] = []
+    shown_ids: set[int] = set()
     overflow = []
     counts: dict[str, int] = {}
     for item in scored:
         doc_id = rows[item[1]]["doc"].id
-        if "list" in item[2]:
+        if lead_of.get(item[1]) in shown_ids:
             chosen.append(item)
         elif counts.get(doc_id, 0) < per_doc:
             chosen.append(item)
+            shown_ids.add(item[1])
             counts[doc_id] = counts.get(doc_id, 0) + 1
         else:
             overflow.append(item)

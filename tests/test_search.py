@@ -147,3 +147,29 @@ def test_list_items_that_retrieval_missed_are_scored_with_their_lead_in(
     hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=5).hits
     assert sorted(h.text[:9] for h in hits) == ["To reduce", "• Calling", "• Pricing"]
     assert all(h.components["list"] > 0 for h in hits if h.text.startswith("•"))
+
+
+def test_a_list_whose_lead_in_is_capped_out_does_not_take_its_place(fake_kb, tmp_path) -> None:
+    """Three places, two per document: a third passage of one document, lead-in or item, waits."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "advice.txt").write_text(
+        "Club report: keeping members\n\n"
+        "Orbital recommends that clubs reduce churn, and Orbital says churn can fall.\n\n"
+        "What does Orbital recommend? To reduce churn, Orbital recommends a plan.\n\n"
+        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
+        "To reduce churn, clubs were told:\n\n"
+        "  • Calling lapsed members within a week of their last visit.\n"
+        "  • Pricing plans by the month rather than by the year.\n",
+        encoding="utf-8",
+    )
+    (docs / "news.txt").write_text(
+        "Club news: a hard year\n\n"
+        "Churn rose at most clubs last year, and it will not reduce soon.\n\n"
+        "Members who leave rarely say why, the clubs told the survey.\n",
+        encoding="utf-8",
+    )
+    fake_kb.ingest([docs])
+    hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=3).hits
+    assert sum(h.doc.path.endswith("advice.txt") for h in hits) == 2
+    assert any(h.doc.path.endswith("news.txt") for h in hits)
