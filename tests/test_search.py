@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kb.intent import cue_score, expanded_query, intents_of, topic_of
 from kb.search import Filters, rrf
 from kb.store import fts_query
@@ -84,27 +86,41 @@ def test_a_question_that_only_implies_advice_gets_half_the_boost() -> None:
     )
 
 
-def test_a_list_follows_its_lead_in_and_counts_once(fake_kb, tmp_path) -> None:
-    """Bullets share no word with the question; their lead-in does, and brings them up with it."""
+BULLETS = (
+    "Calling lapsed members within a week of their last visit.",
+    "Pricing plans by the month rather than by the year.",
+    "Rewarding every referral with a free month for both members.",
+    "Logging each complaint and answering it within two days.",
+)
+SURVEY = "Membership clubs lost more members last year than in any year since the survey began."
+
+
+def _club_docs(
+    tmp_path: Path, paragraphs: list[str], lead_in: str, items: int, news: list[str] | None = None
+) -> Path:
+    """docs/advice.txt: a club report of `paragraphs`, then `lead_in` and the first `items` BULLETS;
+    docs/news.txt of `news` paragraphs when given. Returns the folder."""
     docs = tmp_path / "docs"
     docs.mkdir()
+    bullets = "".join(f"  • {b}\n" for b in BULLETS[:items])
+    body = "".join(f"{p}\n\n" for p in paragraphs)
     (docs / "advice.txt").write_text(
-        "Club report: keeping members\n\n"
-        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
-        "To reduce churn, Orbital recommends:\n\n"
-        "  • Calling lapsed members within a week of their last visit.\n"
-        "  • Pricing plans by the month rather than by the year.\n"
-        "  • Rewarding every referral with a free month for both members.\n"
-        "  • Logging each complaint and answering it within two days.\n",
-        encoding="utf-8",
+        f"Club report: keeping members\n\n{body}{lead_in}\n\n{bullets}", encoding="utf-8"
     )
-    (docs / "news.txt").write_text(
-        "Club news: a hard year\n\n"
-        "Churn rose at most clubs last year, Orbital says, and it will not reduce soon.\n\n"
-        "Orbital surveyed two hundred clubs about churn and about what their members want.\n\n"
-        "Orbital found that churn is highest in January, when new members reduce their visits.\n",
-        encoding="utf-8",
-    )
+    if news:
+        text = "".join(f"{p}\n\n" for p in news)
+        (docs / "news.txt").write_text(f"Club news: a hard year\n\n{text}", encoding="utf-8")
+    return docs
+
+
+def test_a_list_follows_its_lead_in_and_counts_once(fake_kb, tmp_path) -> None:
+    """Bullets share no word with the question; their lead-in does, and brings them up with it."""
+    news = [
+        "Churn rose at most clubs last year, Orbital says, and it will not reduce soon.",
+        "Orbital surveyed two hundred clubs about churn and about what their members want.",
+        "Orbital found that churn is highest in January, when new members reduce their visits.",
+    ]
+    docs = _club_docs(tmp_path, [SURVEY], "To reduce churn, Orbital recommends:", 4, news)
     fake_kb.ingest([docs])
     hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=6).hits
     texts = [h.text for h in hits]
@@ -123,15 +139,7 @@ def test_list_items_that_retrieval_missed_are_scored_with_their_lead_in(
     """The first stage found only the lead-in: its items are fetched, scored and shown all the same."""
     import kb.search as search_module
 
-    doc = tmp_path / "advice.txt"
-    doc.write_text(
-        "Club report: keeping members\n\n"
-        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
-        "To reduce churn, Orbital recommends:\n\n"
-        "  • Calling lapsed members within a week of their last visit.\n"
-        "  • Pricing plans by the month rather than by the year.\n",
-        encoding="utf-8",
-    )
+    doc = _club_docs(tmp_path, [SURVEY], "To reduce churn, Orbital recommends:", 2) / "advice.txt"
     fake_kb.ingest([doc])
     real = search_module.retrieve
 
@@ -151,24 +159,16 @@ def test_list_items_that_retrieval_missed_are_scored_with_their_lead_in(
 
 def test_a_list_whose_lead_in_is_capped_out_does_not_take_its_place(fake_kb, tmp_path) -> None:
     """Three places, two per document: a third passage of one document, lead-in or item, waits."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "advice.txt").write_text(
-        "Club report: keeping members\n\n"
-        "Orbital recommends that clubs reduce churn, and Orbital says churn can fall.\n\n"
-        "What does Orbital recommend? To reduce churn, Orbital recommends a plan.\n\n"
-        "Membership clubs lost more members last year than in any year since the survey began.\n\n"
-        "To reduce churn, clubs were told:\n\n"
-        "  • Calling lapsed members within a week of their last visit.\n"
-        "  • Pricing plans by the month rather than by the year.\n",
-        encoding="utf-8",
-    )
-    (docs / "news.txt").write_text(
-        "Club news: a hard year\n\n"
-        "Churn rose at most clubs last year, and it will not reduce soon.\n\n"
-        "Members who leave rarely say why, the clubs told the survey.\n",
-        encoding="utf-8",
-    )
+    advice = [
+        "Orbital recommends that clubs reduce churn, and Orbital says churn can fall.",
+        "What does Orbital recommend? To reduce churn, Orbital recommends a plan.",
+        SURVEY,
+    ]
+    news = [
+        "Churn rose at most clubs last year, and it will not reduce soon.",
+        "Members who leave rarely say why, the clubs told the survey.",
+    ]
+    docs = _club_docs(tmp_path, advice, "To reduce churn, clubs were told:", 2, news)
     fake_kb.ingest([docs])
     hits = fake_kb.ask("What does Orbital recommend to reduce churn?", k=3).hits
     assert sum(h.doc.path.endswith("advice.txt") for h in hits) == 2
