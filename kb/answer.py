@@ -21,6 +21,7 @@ ANSWER_HITS = 8  # the answer is drawn from the sentences of this many top passa
 MAX_SENTENCES = 8
 MAX_PER_DOC = 2  # sentences one document may give while other sources have something to say
 MAX_LIST_ITEMS = 4  # items of one list, which counts as one voice
+LIST_MARKERS = "•-*–·▪"  # what a list item's text may open with
 MAX_PER_SOURCE = 4  # sentences of one document in all, while other sources have something to say
 RELATIVE_FLOOR = 0.6  # keep sentences scoring at least this share of the best one
 DUPLICATE = 0.88  # sentence cosine above which two sentences say the same thing
@@ -184,7 +185,7 @@ def summarise(
         if len(c.text.split()) < MIN_WORDS or c.text.rstrip().endswith(":"):
             continue  # fragments, and lead-ins that mean nothing without their list
         sim = float(c.vector @ query_vector)
-        if c.context and c.text.lstrip()[:1] in "•-*–·▪":
+        if c.context and c.text.lstrip()[:1] in LIST_MARKERS:
             sim = max(sim, c.passage_sim)  # a list item means what its lead-in says it means
         scored.append((sim + 0.15 * c.cue + 0.1 / c.rank, c))
     if not scored:
@@ -202,7 +203,7 @@ def summarise(
             if c.doc.id != dup[1].doc.id:
                 dup[2].append(c)  # the same statement in another source: cite both
             continue
-        is_item = bool(c.context) and c.text.lstrip()[:1] in "•-*–·▪"
+        is_item = bool(c.context) and c.text.lstrip()[:1] in LIST_MARKERS
         unit = f"{c.doc.id}:{c.context}" if is_item else c.doc.id  # a list counts as one voice
         full = per_doc[unit] >= (MAX_LIST_ITEMS if is_item else MAX_PER_DOC)
         if (full or per_source[c.doc.id] >= MAX_PER_SOURCE) and any(
@@ -227,7 +228,7 @@ def summarise(
         lead = c.context if c.context.rstrip().endswith(":") else ""
         text, start = c.text, c.start
         if lead:  # the item's words, not its list marker ("• "): the answer sets its own bullets
-            marker = len(text) - len(text.lstrip(" •-*–·▪\t"))
+            marker = len(text) - len(text.lstrip(LIST_MARKERS + " \t"))
             if marker < len(text):
                 text, start = text[marker:], start + marker
         quotes.append((Quote(text, c.doc.id, start, c.end, nums, round(score, 4)), c.vector, lead))

@@ -287,8 +287,15 @@ def _session(model: Path) -> Any:
     the time."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
+    def load(path: Path, level: Any = None, save_to: Path | None = None) -> Any:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if level is not None:
+            options.graph_optimization_level = level
+        if save_to is not None:
+            options.optimized_model_filepath = str(save_to)
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
     try:
         stat = model.stat()
         key = hashlib.sha256(
@@ -296,39 +303,24 @@ def _session(model: Path) -> Any:
         )
         copy = cache_dir() / "onnx" / f"{model.parent.name}-{key.hexdigest()[:16]}.onnx"
     except (OSError, RuntimeError, KeyError):  # no model file (onnxruntime says so below), or no home
-        return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        return load(model)
     if copy.exists():
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
-            return ort.InferenceSession(str(copy), options, providers=["CPUExecutionProvider"])
+            return load(copy, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
         except Exception as exc:  # a damaged copy: load the model itself, and write the copy again
             log.info("ignoring the optimised copy %s (%s)", copy, exc)
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-    tmp = None
+    tmp = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
     try:
         copy.parent.mkdir(parents=True, exist_ok=True)
-        tmp = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(tmp)
+        session = load(model, ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, save_to=tmp)
+    except Exception as exc:  # the copy cannot be written: load the model without writing one
+        log.info("no optimised copy of %s (%s)", model, exc)
+        tmp.unlink(missing_ok=True)
+        return load(model)
+    try:
+        os.replace(tmp, copy)  # whole or not at all: a reader never sees half a file
     except OSError as exc:
         log.info("no optimised copy of %s (%s)", model, exc)
-        tmp = None
-    try:
-        session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    except Exception:
-        if tmp is None:
-            raise
-        tmp.unlink(missing_ok=True)  # the copy could not be written: load without writing one
-        tmp, options = None, ort.SessionOptions()
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    if tmp is not None:
-        try:
-            os.replace(tmp, copy)  # whole or not at all: a reader never sees half a file
-        except OSError as exc:
-            log.info("no optimised copy of %s (%s)", model, exc)
-    if tmp is not None and tmp.exists():
         tmp.unlink(missing_ok=True)
     return session
 
