@@ -672,8 +672,13 @@ def _of_before(sentence: str, before: str, nxt: str, unit: str) -> str | None:
 
 def _verb_subject(sentence: str, before: str, nxt: str, unit: str) -> str | None:
     """The subject of the verb right before the figure: 'Comparable sales rose 3.6 percent'."""
+    if len(before) > _SUBJECT_REACH:  # a match spans a few words: search the tail, from a word's start
+        before = before[-_SUBJECT_REACH:].split(" ", 1)[-1]
     m = _SUBJECT_VERB.search(before)
     return _np_before(m["np"]) if m else None
+
+
+_SUBJECT_REACH = 200  # characters before the figure that `_SUBJECT_VERB` can span; searching all is slow
 
 
 _AUX = re.compile(
