@@ -63,10 +63,65 @@ def test_the_ranker_does_not_replace_a_population_the_rules_found() -> None:
 
 
 def test_a_figures_own_unit_or_a_preposition_is_not_its_population() -> None:
+    [(_, probe)] = populations("The probe recorded 450 K near the vent.")
+    assert probe in ("probe", "The probe")
+    [(_, wafers)] = populations("Across the silicon wafers, 4 nm was typical.")
+    assert wafers in ("silicon wafers", "the silicon wafers")
+
+
+def test_the_ranker_overrules_a_fallback_rule_in_a_measurement() -> None:
+    # the clause rule falls back on "thickness", which is what is measured, not what it is measured on
+    text = "Across the silicon wafers, a thickness of 4 nm was typical."
+    assert populations(text) == [("4 nm", "silicon wafers")]
+    assert measures(text) == [("4 nm", "thickness")]
+
+
+def test_a_fallback_rules_pick_stands_without_weights(no_weights) -> None:
     assert populations("Across the silicon wafers, a thickness of 4 nm was typical.") == [
         ("4 nm", "thickness")
     ]
-    assert populations("The probe recorded 450 K near the vent.") == [("450 K", "probe")]
+
+
+def test_a_rule_that_ties_a_phrase_to_the_figure_is_not_overruled() -> None:
+    assert populations("The engine is a 275-horsepower motor.") == [("275-horsepower", "motor")]
+    assert populations("Around 4 kg of dried sediment was sieved.") == [("4 kg", "dried sediment")]
+
+
+def test_the_rules_pick_is_evidence_by_rule_and_unit() -> None:
+    assert entity.agreement("two electrodes", "two electrodes", "subject", "millimeter") == (
+        "rm=eq",
+        "rm=eq|subject",
+        "rm=eq|measure",
+    )
+    assert entity.agreement("the two large electrodes", "electrodes", "nearest", "percent")[0] == "rm=lo"
+    assert entity.agreement("x", None, None, None) == ("rm=none", "rm=none|none", "rm=none|none")
+
+
+def test_the_ranker_may_not_name_a_clause() -> None:
+    from kb.extract.stats import _plain_np
+
+    for clause in ("China dropped", "Volkswagen says", "Modi pledged that his", "would work out"):
+        assert not _plain_np(clause), clause
+    for np in ("dried sediment", "silicon wafers", "thermosphere of HD209458b"):
+        assert _plain_np(np), np
+
+
+def test_an_unacceptable_span_is_never_named() -> None:
+    sentence = "Across the silicon wafers, a thickness of 4 nm was typical."
+    start = sentence.index("4 nm")
+    best = entity.measured_entity(sentence, start, start + 4, "nanometer", "thickness", "clause_np")
+    assert best == "silicon wafers"
+    refused = entity.measured_entity(
+        sentence, start, start + 4, "nanometer", "thickness", "clause_np", lambda np: "wafers" not in np
+    )
+    assert refused and "wafers" not in refused
+    # the rules' own pick is always acceptable: nothing else passes, so it stands
+    assert (
+        entity.measured_entity(
+            sentence, start, start + 4, "nanometer", "thickness", "clause_np", lambda np: False
+        )
+        == "thickness"
+    )
 
 
 def test_token_f1_is_the_scorers_measure() -> None:

@@ -1,8 +1,8 @@
 """The measured entity and property of a figure, chosen by linear span rankers.
 
 The rules in `kb.extract.stats` name who a survey share describes ("63 percent of CIOs").
-Where none of them matches, often in a measurement ("a mean grain size of 4 nm in the
-sediment"), the thing measured can sit anywhere in the sentence. Here every span of up to
+Where none of them matches, or only a fallback does, often in a measurement ("a mean grain size
+of 4 nm in the sediment"), the thing measured can sit anywhere in the sentence. Here every span of up to
 `MAX_WORDS` words near the figure is a candidate, described by generic features (side and
 distance from the figure, the words at its edges and in between, whether it reads as a noun
 phrase) and scored with weights fitted on MeasEval train by `scripts/train_entity.py` (a softmax
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
@@ -25,6 +26,17 @@ MAX_WORDS = 6
 MAX_GAP = 12  # words between a candidate and its figure; farther spans are rarely the answer
 # Unit classes whose `measure` the property ranker names: a measurement, or a unit-less figure after one.
 PROPERTY_UNITS = frozenset(["measure", "dimensionless"])
+# The population rules (`kb.extract.stats`) that only fall back on a phrase near the figure (the
+# clause's subject, the nearest noun phrase) rather than one the words tie to it ("40 percent of
+# nurses", "a 275-horsepower motor"). For a measurement the ranker overrules them, told their pick:
+# on MeasEval it beats them; for shares and money it loses to them on news (README, `ranks`).
+RANKED_RULES = frozenset(["clause_np", "subject", "nearest", "verb_subject", "near_subject"])
+
+
+def ranks(rule: str | None, unit: str | None) -> bool:
+    """Whether the ranker decides a figure's population: no rule named one, or a fallback did for a measurement."""
+    return rule is None or (rule in RANKED_RULES and unit_class(unit) in PROPERTY_UNITS)
+
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 _WORD = re.compile(r"\w+")
@@ -234,8 +246,44 @@ def weights(target: str = "entity") -> dict[str, float]:
     return json.loads(path.read_text(encoding="utf-8"))["weights"]
 
 
-def measured_entity(sentence: str, start: int, end: int, unit: str | None) -> str | None:
-    """The best-scoring span for the figure at [start, end) of `sentence` (None without weights)."""
+def _match(span: str, proposal: Counter[str] | None) -> str:
+    """How far a candidate's words agree with the rules' pick (its word counts): none, zero, lo, hi or eq."""
+    if proposal is None:
+        return "none"
+    words = _WORD.findall(span.lower())
+    if proposal.keys().isdisjoint(words):  # most candidates: no word in common
+        return "zero"
+    common = sum((Counter(words) & proposal).values())
+    p, r = common / len(words), common / sum(proposal.values())
+    f1 = 2 * p * r / (p + r)
+    return "eq" if f1 == 1 else "hi" if f1 >= 0.5 else "lo"
+
+
+def _pick_words(proposal: str | None) -> Counter[str] | None:
+    return None if proposal is None else Counter(_WORD.findall(proposal.lower()))
+
+
+def agreement(span: str, proposal: str | None, rule: str | None, unit: str | None) -> tuple[str, ...]:
+    """Features of how a candidate agrees with the population rules' pick, by rule and unit class:
+    the ranker learns which rules to trust where (a fallback's pick is often the subject, not the entity)."""
+    match = _match(span, _pick_words(proposal))
+    return f"rm={match}", f"rm={match}|{rule or 'none'}", f"rm={match}|{unit_class(unit)}"
+
+
+def measured_entity(
+    sentence: str,
+    start: int,
+    end: int,
+    unit: str | None,
+    proposal: str | None = None,
+    rule: str | None = None,
+    accept: Callable[[str], bool] | None = None,
+) -> str | None:
+    """The best-scoring span for the figure at [start, end) of `sentence` (None without weights).
+
+    `proposal` is the population rules' pick (None if they found none) and `rule` the name of the
+    rule that chose it; both are features, so the ranker may keep or overrule the pick. `accept`
+    vets a span before it is named (the pick itself always passes)."""
     table = weights()
     if not table:
         return None
@@ -243,8 +291,21 @@ def measured_entity(sentence: str, start: int, end: int, unit: str | None) -> st
     if not spans:
         return None
     scores = _score(table, feats)
-    a, b = spans[max(range(len(spans)), key=scores.__getitem__)]
-    return sentence[a:b]
+    # the agreement features' weight by match, summed once: a candidate adds the one its match names
+    bonus = {
+        match: sum(
+            table.get(f"rm={match}{tail}", 0.0) for tail in ("", f"|{rule or 'none'}", f"|{unit_class(unit)}")
+        )
+        for match in ("none", "zero", "lo", "hi", "eq")
+    }
+    pick = _pick_words(proposal)
+    for k, (a, b) in enumerate(spans):
+        scores[k] += bonus[_match(sentence[a:b], pick)]
+    for k in sorted(range(len(spans)), key=scores.__getitem__, reverse=True):
+        a, b = spans[k]
+        if sentence[a:b] == proposal or accept is None or accept(sentence[a:b]):
+            return sentence[a:b]
+    return proposal
 
 
 def measured_property(

@@ -7,8 +7,9 @@ about: `population` (who or what it describes), `measure` (what is measured), `c
 (direction), `period`, `source` (the study the sentence or its paragraph attributes it to)
 and `sample_size` (only when that same study states it). Dates, years, list numbers, labels
 ("Table 2"), names with numbers ("Fortune 500", "Boeing 777X"), phone numbers, addresses and
-ages of people are not statistics. Where no rule names a population, and for a measurement's
-`measure`, the learned span rankers of `kb.extract.entity` choose.
+ages of people are not statistics. Where no rule names a population, or a measurement's rule only
+falls back on a nearby phrase, and for a measurement's `measure`, the learned span rankers of
+`kb.extract.entity` choose.
 """
 
 from __future__ import annotations
@@ -218,11 +219,17 @@ def extract_statistics(doc: CleanDoc) -> list[Statistic]:
                 if prev is not None and (q.role == "to" or joined) and prev.population:
                     population = prev.population  # "rose from 23% to 35%", "0.25 percent or $63.1 billion"
                 else:
-                    population = _population(
+                    population, rule = _population(
                         sentence, q, unit, noun_phrase, comparative, versus_pair, last_population, subject
                     )
-                    if population is None:  # no rule matched: the ranker names the measured entity
-                        population = entity.measured_entity(sentence, q.start, q.end, unit)
+                    if entity.ranks(rule, unit):
+                        # no rule, or only a fallback, named it: the ranker decides, told the rules' pick
+                        population = (
+                            entity.measured_entity(
+                                sentence, q.start, q.end, unit, population, rule, _plain_np
+                            )
+                            or population
+                        )
                 if population:
                     last_population = population
                 attributed = (
@@ -425,39 +432,42 @@ def _population(
     versus_pair: list[Quantity],
     last_population: str | None,
     subject: str | None = None,
-) -> str | None:
-    """Who or what the figure describes, by the first rule that finds a noun phrase.
+) -> tuple[str | None, str | None]:
+    """Who or what the figure describes, by the first rule that finds a noun phrase, and that rule's name.
 
-    `subject` is the subject of the sentence (or the previous one's, for a pronoun)."""
+    `subject` is the subject of the sentence (or the previous one's, for a pronoun). The name lets
+    the caller tell a rule that ties a phrase to the figure ("40 percent of nurses") from a fallback
+    (the clause's subject, the nearest noun phrase), which the ranker may overrule (`entity.RANKED_RULES`)."""
     if unit == "count":
-        return noun_phrase
+        return noun_phrase, "counted_noun" if noun_phrase else None
     after = _population_after(sentence, q.end)
     if after == "PRONOUN":
-        return last_population
+        return last_population, "pronoun"
     if q in versus_pair and comparative:
         pop = comparative["a"] if versus_pair.index(q) == 0 else comparative["b"]
-        return _clean_np(pop.split()) or pop
+        return _clean_np(pop.split()) or pop, "versus"
     if after:
-        return after
+        return after, "after"
     before = sentence[: q.start]
     nxt = sentence[q.end :]
     if unit not in ("percent", "currency", "times"):
         # a measurement: the thing measured is usually the subject of its clause
         # ("clay mineral values are greater than 10%", "PTh is near ... 20–25 monomer units")
-        np = _first_rule(_MEASUREMENT_RULES, sentence, before, nxt, unit)
+        np, rule = _first_rule(_MEASUREMENT_RULES, sentence, before, nxt, unit)
         if np:
-            return np
+            return np, rule
         if subject and _good_np(subject) and subject not in sentence[q.start : q.end]:
-            return subject  # not "nm" for "4 nm was typical": the figure's own unit is no subject
-        return _nearest_np(before)
-    np = _first_rule(_SHARE_RULES, sentence, before, nxt, unit)
+            return subject, "subject"  # not "nm" for "4 nm was typical": the figure's own unit is no subject
+        np = _nearest_np(before)
+        return np, "nearest" if np else None
+    np, rule = _first_rule(_SHARE_RULES, sentence, before, nxt, unit)
     if np:
-        return np
+        return np, rule
     if subject:
-        return subject
-    if unit in ("percent", "times"):
-        return last_population  # survey prose: "They are 1.3 times more likely", "31 percent said"
-    return None
+        return subject, "subject"
+    if unit in ("percent", "times") and last_population:
+        return last_population, "last"  # survey prose: "They are 1.3 times more likely", "31 percent said"
+    return None, None
 
 
 _COMPARATIVE = re.compile(
@@ -490,6 +500,15 @@ def _good_np(np: str) -> bool:
     if len(words) == 1 and (_VERBISH.match(first) or first.lower() in _STOP or _AUX.match(first)):
         return False
     return not _PRONOUN.match(np) and np.lower() not in ("it", "that", "which", "this", "what", "who")
+
+
+def _plain_np(np: str) -> bool:
+    """A phrase the ranker may name instead of a rule's: a good noun phrase with no verb or clause in it
+    ("China dropped", "Volkswagen says", "Modi pledged that his" are not)."""
+    return _good_np(np) and not any(_AUX.match(w) or w.lower() in _CLAUSE_WORDS for w in np.split())
+
+
+_CLAUSE_WORDS = frozenset(["that", "which", "who", "whom", "whose", "whereas", "while", "because"])
 
 
 _UNIT_WORDS = {w.lower() for written, _ in tables.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
@@ -714,13 +733,15 @@ def clause_subject(sentence: str) -> str | None:
     return None
 
 
-def _first_rule(rules: tuple, sentence: str, before: str, nxt: str, unit: str) -> str | None:
-    """The noun phrase of the first rule that finds a good one."""
+def _first_rule(
+    rules: tuple, sentence: str, before: str, nxt: str, unit: str
+) -> tuple[str | None, str | None]:
+    """The noun phrase of the first rule that finds a good one, and the rule's name (its function's, unprefixed)."""
     for rule in rules:
         np = rule(sentence, before, nxt, unit)
         if np and _good_np(np):
-            return np
-    return None
+            return np, rule.__name__.lstrip("_")
+    return None, None
 
 
 # Who or what a figure describes, by the kind of figure: each rule looks at the sentence around the
