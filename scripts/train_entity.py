@@ -4,10 +4,14 @@
     scripts/train_entity.py ../shared/eval/measeval [--target entity|property] [--folds 5] [--write]
 
 Figures are matched to gold quantities as `score.py quantities` does (overlapping spans); the
-accuracy is the scorer's (token F1 >= 0.5 with the gold entity or property), for the rules alone
-and for the ranker on held-out articles (k-fold grouped by article: the paragraphs of one paper share
-a fold, as MeasEval's held-out twin holds other papers), overall and by unit class. `--write` refits
-on every document and writes `kb/extract/{target}_weights.json`. Needs numpy, scipy and scikit-learn (sentence-transformers installs them).
+accuracy is the scorer's (token F1 >= 0.5 with the gold entity or property). Folds are grouped by
+article (the paragraphs of one paper share a fold, as MeasEval's held-out twin holds other papers).
+It reports the rules alone; the extractor itself run on each fold's held-out articles with that
+fold's weights (what a user gets: the ranker decides where `entity.ranks` says, joined figures take
+their neighbour's population); and the ranker alone on every figure, by unit class and by the rule
+that chose. The entity ranker's features include the rules' pick and rule name, recorded from
+`stats._population` as the extractor runs. `--write` refits on every document and writes
+`kb/extract/{target}_weights.json`. Needs numpy, scipy and scikit-learn (sentence-transformers installs them).
 """
 
 from __future__ import annotations

@@ -102,7 +102,23 @@ def test_the_ranker_may_not_name_a_clause() -> None:
 
     for clause in ("China dropped", "Volkswagen says", "Modi pledged that his", "would work out"):
         assert not _plain_np(clause), clause
-    for np in ("dried sediment", "silicon wafers", "thermosphere of HD209458b"):
+    # nor a fragment across phrases, a date or a number
+    for fragment in (
+        "kph) in",
+        "Although CBP’s guidelines",
+        "November 3",
+        "zero",
+        "get the equivalent",
+        "rate of",
+    ):
+        assert not _plain_np(fragment), fragment
+    for np in (
+        "dried sediment",
+        "silicon wafers",
+        "thermosphere of HD209458b",
+        "the small ribosomal subunit (SSU)",
+        "Olympic-size swimming pool",
+    ):
         assert _plain_np(np), np
 
 

@@ -503,12 +503,33 @@ def _good_np(np: str) -> bool:
 
 
 def _plain_np(np: str) -> bool:
-    """A phrase the ranker may name instead of a rule's: a good noun phrase with no verb or clause in it
-    ("China dropped", "Volkswagen says", "Modi pledged that his" are not)."""
-    return _good_np(np) and not any(_AUX.match(w) or w.lower() in _CLAUSE_WORDS for w in np.split())
+    """A phrase the ranker may name instead of a rule's: a good noun phrase, not a clause or a fragment
+    ("China dropped", "Modi pledged that his", "kph) in", "Although CBP's guidelines", "November 3")."""
+    words = np.split()
+    first, last = words[0].lower(), words[-1].lower()
+    return (
+        _good_np(np)
+        and not _NOT_IN_NP.search(np)
+        and np.count("(") == np.count(")")
+        and last not in _STOP
+        and last != "of"  # "rate of"
+        and first not in _SUBORDINATORS
+        and (first not in _STOP or first in _DETERMINERS)
+        and not (
+            len(words) == 1 and (parse_number(first) is not None or first == "half")
+        )  # "from zero to 60"
+        and not any(_AUX.match(w) or w.lower() in _CLAUSE_WORDS or w in _CALENDAR for w in words)
+    )
 
 
+_NOT_IN_NP = re.compile(r"[,;:\"“”]")  # a span across phrases (and so are unbalanced brackets)
 _CLAUSE_WORDS = frozenset(["that", "which", "who", "whom", "whose", "whereas", "while", "because"])
+_CALENDAR = frozenset(tables.MONTHS + tables.WEEKDAYS)  # "November 3": a date, not a population
+_SUBORDINATORS = frozenset("although though because if when while whereas since as unless until".split())
+_DETERMINERS = frozenset(
+    "a an the this these those its their his her our your my each every some any all both other another "
+    "several many most".split()
+)
 
 
 _UNIT_WORDS = {w.lower() for written, _ in tables.UNITS for w in written if len(w) > 2} | {"percent", "cent"}
