@@ -59,11 +59,14 @@ def unit_class(unit: str | None) -> str:
 
 def token_f1(guess: str | None, gold: str | None) -> float:
     """SQuAD-style F1 over lower-cased word tokens (the MeasEval scorer's measure of a match)."""
-    a, b = _WORD.findall((guess or "").lower()), _WORD.findall((gold or "").lower())
-    common = sum((Counter(a) & Counter(b)).values())
+    return _f1(_WORD.findall((guess or "").lower()), Counter(_WORD.findall((gold or "").lower())))
+
+
+def _f1(words: list[str], gold: Counter[str]) -> float:
+    common = sum((Counter(words) & gold).values())
     if not common:
         return 0.0
-    p, r = common / len(a), common / len(b)
+    p, r = common / len(words), common / sum(gold.values())
     return 2 * p * r / (p + r)
 
 
@@ -253,9 +256,7 @@ def _match(span: str, proposal: Counter[str] | None) -> str:
     words = _WORD.findall(span.lower())
     if proposal.keys().isdisjoint(words):  # most candidates: no word in common
         return "zero"
-    common = sum((Counter(words) & proposal).values())
-    p, r = common / len(words), common / sum(proposal.values())
-    f1 = 2 * p * r / (p + r)
+    f1 = _f1(words, proposal)
     return "eq" if f1 == 1 else "hi" if f1 >= 0.5 else "lo"
 
 
@@ -266,7 +267,10 @@ def _pick_words(proposal: str | None) -> Counter[str] | None:
 def agreement(span: str, proposal: str | None, rule: str | None, unit: str | None) -> tuple[str, ...]:
     """Features of how a candidate agrees with the population rules' pick, by rule and unit class:
     the ranker learns which rules to trust where (a fallback's pick is often the subject, not the entity)."""
-    match = _match(span, _pick_words(proposal))
+    return _agreement_names(_match(span, _pick_words(proposal)), rule, unit)
+
+
+def _agreement_names(match: str, rule: str | None, unit: str | None) -> tuple[str, str, str]:
     return f"rm={match}", f"rm={match}|{rule or 'none'}", f"rm={match}|{unit_class(unit)}"
 
 
@@ -293,9 +297,7 @@ def measured_entity(
     scores = _score(table, feats)
     # the agreement features' weight by match, summed once: a candidate adds the one its match names
     bonus = {
-        match: sum(
-            table.get(f"rm={match}{tail}", 0.0) for tail in ("", f"|{rule or 'none'}", f"|{unit_class(unit)}")
-        )
+        match: sum(table.get(name, 0.0) for name in _agreement_names(match, rule, unit))
         for match in ("none", "zero", "lo", "hi", "eq")
     }
     pick = _pick_words(proposal)

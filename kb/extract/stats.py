@@ -511,8 +511,7 @@ def _plain_np(np: str) -> bool:
         _good_np(np)
         and not _NOT_IN_NP.search(np)
         and np.count("(") == np.count(")")
-        and last not in _STOP
-        and last != "of"  # "rate of"
+        and last not in _DANGLING
         and first not in _SUBORDINATORS
         and (first not in _STOP or first in _DETERMINERS)
         and not (
@@ -522,6 +521,7 @@ def _plain_np(np: str) -> bool:
     )
 
 
+_DANGLING = _STOP | {"of"}  # words a noun phrase does not end with ("rate of", "kph) in")
 _NOT_IN_NP = re.compile(r"[,;:\"“”]")  # a span across phrases (and so are unbalanced brackets)
 _CLAUSE_WORDS = frozenset(["that", "which", "who", "whom", "whose", "whereas", "while", "because"])
 _CALENDAR = frozenset(tables.MONTHS + tables.WEEKDAYS)  # "November 3": a date, not a population
